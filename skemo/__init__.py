@@ -1,0 +1,41 @@
+"""skemo: scikit-learn-compatible fine-grained emotion classification of text.
+
+Estimators wrap Hugging Face encoders through skorch and behave like
+scikit-learn classifiers: ``fit`` / ``predict_proba`` / ``predict`` /
+``score``, ``clone``, ``Pipeline``, ``GridSearchCV`` and pickling.
+"""
+
+from .base import EmotionClassifierBase
+from .encoders import DEFAULT_ENCODER
+from .finetuned import FineTunedEmotionClassifier
+from .persistence import load
+
+__version__ = "0.1.0"
+
+
+def all_estimators():
+    """The public skemo estimators, as ``(name, class)`` pairs sorted by name.
+
+    Examples
+    --------
+    >>> from skemo import all_estimators
+    >>> dict(all_estimators())["FineTunedEmotionClassifier"].__name__
+    'FineTunedEmotionClassifier'
+    """
+    found = {}
+    pending = list(EmotionClassifierBase.__subclasses__())
+    while pending:
+        klass = pending.pop()
+        pending.extend(klass.__subclasses__())
+        if klass.__module__.startswith("skemo.") and not klass.__name__.startswith("_"):
+            found[klass.__name__] = klass
+    return sorted(found.items())
+
+
+__all__ = [
+    "DEFAULT_ENCODER",
+    "EmotionClassifierBase",
+    "FineTunedEmotionClassifier",
+    "all_estimators",
+    "load",
+]

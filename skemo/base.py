@@ -1,0 +1,544 @@
+"""The base every skemo estimator stands on.
+
+:class:`EmotionClassifierBase` *subclasses* :class:`skorch.NeuralNet` (rather
+than wrapping one) so that an estimator is at once a scikit-learn classifier
+and a skorch net: users keep skorch's training loop, history, callbacks,
+``warm_start``/``partial_fit``, ``KeyboardInterrupt`` handling, prefixed
+parameters (``optimizer__betas``, ``iterator_train__num_workers``,
+``callbacks__print_log__...``) and mixins such as ``AccelerateMixin``.
+
+What the base adds, once for all methods:
+
+- text in: tokenisation in the data pipeline, length-bucketed training
+  batches padded to their longest text, prediction over length-sorted texts;
+- ``y`` of three kinds (indicator matrix, label lists, 1-D labels), mapped to
+  ``classes_`` and back, so ``predict`` returns the kind of ``y`` it was fitted on;
+- a validation split (multilabel-stratified) for early stopping on
+  validation macro-F1, best-epoch restoring and per-label threshold tuning;
+- AdamW with weight decay off for biases and norms, a linear warmup/decay
+  schedule, ``device="auto"``, autocast ``precision``, repeatable
+  ``random_state``, and safetensors persistence (:meth:`save`).
+
+A method is a subclass that sets two class attributes: ``module`` (an
+:class:`torch.nn.Module` class built as ``module(encoder=TextEncoder,
+n_labels=L, **module_kwargs)`` whose forward returns the label logits, or a
+tuple whose first item they are) and ``criterion`` (its loss, called as
+``criterion(output, target)``), plus ``_module_kwargs``/``_criterion_kwargs``
+when they need more than the defaults.
+"""
+
+import contextlib
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping, EpochScoring
+from skorch.utils import noop, to_tensor
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import f1_score
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.validation import check_is_fitted
+
+from .callbacks import LinearWarmupDecay, validation_macro_f1
+from .class_weights import balanced_label_weights
+from .encoders import (
+    DEFAULT_ENCODER,
+    POOLING_MODES,
+    TextEncoder,
+    default_pooling,
+    load_backbone,
+    load_tokenizer,
+)
+from .input_checks import check_texts
+from .model_selection import validation_split
+from .precision import PRECISIONS, autocast, resolve_device
+from .targets import TargetEncoder
+from .text_data import LengthBucketBatchSampler, PadCollator, TextDataset, tokenize_texts
+from .thresholds import apply_thresholds, tune_thresholds
+
+
+class EmotionClassifierBase(ClassifierMixin, NeuralNet):
+    """Base class of skemo's text emotion classifiers (see the module docstring).
+
+    Parameters
+    ----------
+    encoder : str, path-like or transformers.PretrainedConfig, default="all-MiniLM-L6-v2"
+        The transformer encoder: the bundled offline MiniLM by default, any
+        Hugging Face Hub name or local directory, or a config for a randomly
+        initialised model.
+    tokenizer : str, path-like or None, default=None
+        Tokenizer to use instead of the encoder's own.
+    pooling : {"auto", "mean", "cls", "last"}, default="auto"
+        How token states become one vector per text; ``"auto"`` follows the
+        encoder (mean for sentence-transformers, CLS for BERT-like encoders,
+        last token for decoders).
+    max_length : int, default=128
+        Texts are truncated to this many tokens (with a warning).
+    batch_size : int, default=32
+    lr : float, default=5e-5
+        Peak learning rate of AdamW.
+    max_epochs : int, default=3
+    weight_decay : float, default=0.01
+        AdamW weight decay, not applied to biases and normalisation weights.
+    warmup_ratio : float, default=0.1
+        Fraction of training steps of linear warmup before linear decay.
+    threshold : float or "tuned", default=0.5
+        Multi-label decision threshold on the probabilities. ``"tuned"`` uses
+        per-label thresholds maximising F1 on the validation split
+        (``thresholds_``). Read at prediction time, so it can be changed after
+        ``fit``. Ignored for single-label targets (argmax).
+    class_weight : None or "balanced", default=None
+        ``"balanced"`` weighs each label's positives by ``n_neg / n_pos``
+        (multi-label) or each class by its inverse frequency (single-label).
+    validation_fraction : float or None, default=0.1
+        Fraction of the fit data held out (multilabel-stratified) for early
+        stopping, best-epoch selection and threshold tuning; None trains on all.
+    patience : int or None, default=2
+        Epochs without validation macro-F1 improvement before stopping; None
+        never stops early. The best epoch's weights are restored either way.
+    label_names : sequence of str or None, default=None
+        Names of the columns of an indicator ``y`` (or of integer class ids).
+    lora_r : int or None, default=None
+        Rank of LoRA adapters on the encoder's linear layers (needs ``peft``);
+        None fine-tunes all weights.
+    lora_alpha : float, default=16
+    lora_dropout : float, default=0.05
+    device : str, default="auto"
+        ``"auto"`` uses CUDA when available, else the CPU.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
+        Autocast type of forward passes (weights stay fp32). ``"auto"`` is
+        bf16 on GPUs and on CPUs with AMX/AVX512-BF16, else fp32.
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, dropout, the validation split and batch
+        order: equal seeds give equal models on CPU.
+    verbose : int, default=0
+        1 prints skorch's epoch table.
+    **kwargs
+        skorch parameters, e.g. ``callbacks``, ``warm_start``,
+        ``optimizer__betas``, ``module__dropout``, ``iterator_train__num_workers``.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels, in the column order of ``predict_proba``.
+    label_names_ : list of str
+        A readable name per label.
+    multilabel_ : bool
+        Whether the estimator was fitted on multi-label targets.
+    thresholds_ : ndarray of shape (n_labels,) or None
+        Per-label thresholds tuned on the validation split (multi-label with a
+        validation split), used when ``threshold="tuned"``.
+    validation_indices_ : ndarray or None
+        Positions in the fit data of the validation texts.
+    module_ : torch.nn.Module
+        The trained network.
+    tokenizer_ : transformers.PreTrainedTokenizerBase
+    history_ : skorch.History
+        Per-epoch losses, validation macro-F1 and timings.
+    """
+
+    module = None
+    criterion = None
+
+    _parameter_constraints = {
+        "pooling": [StrOptions({"auto", *POOLING_MODES})],
+        "max_length": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "warmup_ratio": [Interval(Real, 0, 1, closed="both")],
+        "threshold": [Interval(Real, 0, 1, closed="both"), StrOptions({"tuned"})],
+        "class_weight": [None, StrOptions({"balanced"})],
+        "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
+        "patience": [None, Interval(Integral, 1, None, closed="left")],
+        "lora_r": [None, Interval(Integral, 1, None, closed="left")],
+        "lora_alpha": [Interval(Real, 0, None, closed="neither")],
+        "lora_dropout": [Interval(Real, 0, 1, closed="left")],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        encoder=DEFAULT_ENCODER,
+        *,
+        tokenizer=None,
+        pooling="auto",
+        max_length=128,
+        batch_size=32,
+        lr=5e-5,
+        max_epochs=3,
+        weight_decay=0.01,
+        warmup_ratio=0.1,
+        threshold=0.5,
+        class_weight=None,
+        validation_fraction=0.1,
+        patience=2,
+        label_names=None,
+        lora_r=None,
+        lora_alpha=16,
+        lora_dropout=0.05,
+        device="auto",
+        precision="auto",
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        self.encoder = encoder
+        self.tokenizer = tokenizer
+        self.pooling = pooling
+        self.max_length = max_length
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.threshold = threshold
+        self.class_weight = class_weight
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.label_names = label_names
+        self.lora_r = lora_r
+        self.lora_alpha = lora_alpha
+        self.lora_dropout = lora_dropout
+        self.precision = precision
+        self.random_state = random_state
+        kwargs.setdefault("module", type(self).module)
+        kwargs.setdefault("criterion", type(self).criterion)
+        kwargs.setdefault("optimizer", torch.optim.AdamW)
+        kwargs.setdefault("train_split", None)
+        super().__init__(lr=lr, max_epochs=max_epochs, batch_size=batch_size,
+                         device=device, verbose=verbose, **kwargs)
+
+    # ------------------------------------------------------------------ params
+    def get_params(self, deep=True, **kwargs):
+        params = super().get_params(deep=deep, **kwargs)
+        params.pop("_params_to_validate", None)
+        return params
+
+    def _check_parameters(self):
+        validate_parameter_constraints(
+            self._parameter_constraints, self.get_params(deep=False),
+            caller_name=type(self).__name__)
+        if self.threshold == "tuned" and not self.validation_fraction:
+            raise ValueError("threshold='tuned' needs a validation split to tune on; "
+                             "set validation_fraction (e.g. 0.1) or a float threshold.")
+        resolve_device(self.device)
+
+    # ------------------------------------------------------------ initialise
+    @contextlib.contextmanager
+    def _device_resolved(self):
+        """Let skorch's own initialisation see the concrete device, not "auto"."""
+        requested = self.device
+        self.device = self.device_
+        try:
+            yield
+        finally:
+            self.device = requested
+
+    def initialize(self):
+        self.device_ = resolve_device(self.device)
+        self.seed_ = int(check_random_state(self.random_state).randint(2**31 - 1))
+        torch.manual_seed(self.seed_)
+        with self._device_resolved():
+            return super().initialize()
+
+    def set_params(self, **kwargs):
+        if not self.initialized_:
+            return super().set_params(**kwargs)
+        if "device" in kwargs:
+            self.device_ = resolve_device(kwargs["device"])
+        with self._device_resolved():
+            super().set_params(**kwargs)
+        if "device" in kwargs:
+            self.device = kwargs["device"]
+        return self
+
+    def initialize_module(self):
+        backbone = load_backbone(self.encoder)
+        self.tokenizer_ = load_tokenizer(self.encoder, self.tokenizer)
+        if len(self.tokenizer_) > backbone.config.vocab_size:
+            raise ValueError(
+                f"The tokenizer has {len(self.tokenizer_)} tokens but the encoder's "
+                f"vocabulary holds only {backbone.config.vocab_size}; pass a matching "
+                "`tokenizer`.")
+        if self.lora_r is not None:
+            backbone = self._add_lora(backbone)
+        pooling = (default_pooling(self.encoder, backbone.config)
+                   if self.pooling == "auto" else self.pooling)
+        encoder = TextEncoder(backbone, pooling)
+        kwargs = {**self._module_kwargs(), **self.get_params_for("module")}
+        self.module_ = self.module(encoder=encoder, n_labels=len(self.classes_),
+                                   **kwargs).to(self.device_)
+        return self
+
+    def _add_lora(self, backbone):
+        try:
+            from peft import LoraConfig, get_peft_model
+        except ImportError as error:
+            raise ImportError("lora_r needs the `peft` package: "
+                              "pip install 'skemo[lora]'") from error
+        config = LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha,
+                            lora_dropout=self.lora_dropout, target_modules="all-linear")
+        return get_peft_model(backbone, config)
+
+    def _module_kwargs(self):
+        """Extra constructor arguments of ``module`` (beyond encoder and n_labels)."""
+        return {}
+
+    def initialize_criterion(self):
+        weights = self.label_weights_
+        kwargs = {
+            "multilabel": self.multilabel_,
+            "class_weight": None if weights is None else torch.as_tensor(weights),
+            **self._criterion_kwargs(),
+            **self.get_params_for("criterion"),
+        }
+        self.criterion_ = self.criterion(**kwargs).to(self.device_)
+        return self
+
+    def _criterion_kwargs(self):
+        """Extra constructor arguments of ``criterion``."""
+        return {}
+
+    def initialize_optimizer(self, triggered_directly=None):
+        params = [p for _, p in self.get_all_learnable_params() if p.requires_grad]
+        kwargs = self.get_params_for("optimizer")
+        kwargs.setdefault("lr", self.lr)
+        decay = kwargs.pop("weight_decay", self.weight_decay)
+        groups = [{"params": [p for p in params if p.ndim > 1], "weight_decay": decay},
+                  {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}]
+        self.optimizer_ = self.optimizer(groups, **kwargs)
+        return self
+
+    def get_default_callbacks(self):
+        callbacks = list(super().get_default_callbacks())
+        callbacks.append(("lr_schedule", LinearWarmupDecay(self.warmup_ratio)))
+        if self.validation_fraction:
+            callbacks.append(("valid_f1_macro", EpochScoring(
+                validation_macro_f1, lower_is_better=False, name="valid_f1_macro")))
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_f1_macro", lower_is_better=False,
+                patience=self.patience or self.max_epochs + 1, load_best=True,
+                sink=print if self.verbose else noop)))
+        return callbacks
+
+    # ------------------------------------------------------------------ data
+    def get_dataset(self, X, y=None):
+        if isinstance(X, TextDataset):
+            return X
+        return TextDataset(tokenize_texts(self.tokenizer_, X, self.max_length), y)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        dataset = self.get_dataset(X, y)
+        if not self.validation_fraction:
+            self.validation_indices_ = None
+            return dataset, None
+        train, valid = validation_split(y, self.validation_fraction, self.seed_)
+        valid = valid[np.argsort(dataset.lengths[valid], kind="stable")]
+        self.validation_indices_ = valid
+        return dataset.subset(train), dataset.subset(valid)
+
+    def get_iterator(self, dataset, training=False):
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        kwargs.setdefault("collate_fn", PadCollator(self.tokenizer_.pad_token_id))
+        custom = {"batch_sampler", "sampler", "shuffle", "batch_size"} & set(kwargs)
+        if training and not custom:
+            seed = self.seed_ + len(self.history_)
+            kwargs["batch_sampler"] = LengthBucketBatchSampler(
+                dataset.lengths, self.batch_size, seed=seed)
+        else:
+            kwargs.setdefault("batch_size", self.batch_size)
+        return getattr(self, prefix)(dataset, **kwargs)
+
+    # --------------------------------------------------------------- compute
+    def infer(self, x, **fit_params):
+        x = to_tensor(x, device=self.device_)
+        with autocast(self.precision, self.device_):
+            return self.module_(**x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self.criterion_(y_pred, to_tensor(y_true, device=self.device_))
+
+    @staticmethod
+    def scores_from_output(output):
+        """The label logits in a module output (a tensor, or a tuple's first item)."""
+        return output[0] if isinstance(output, tuple) else output
+
+    def proba_from_output(self, output):
+        """Probabilities (numpy, float32) from a module output."""
+        scores = self.scores_from_output(output).float()
+        proba = torch.sigmoid(scores) if self.multilabel_ else torch.softmax(scores, -1)
+        return proba.cpu().numpy()
+
+    # ------------------------------------------------------------------- fit
+    def _prepare_fit_data(self, X, y, reset):
+        texts = check_texts(X)
+        if y is None:
+            raise ValueError("y is required: skemo estimators are supervised.")
+        n_rows = y.shape[0] if hasattr(y, "shape") else len(y)
+        if n_rows != len(texts):
+            raise ValueError(f"X has {len(texts)} texts but y has {n_rows} rows.")
+        if reset:
+            self.target_encoder_ = TargetEncoder(self.label_names).fit(y)
+            self.classes_ = self.target_encoder_.classes_
+            self.label_names_ = self.target_encoder_.label_names_
+            self.multilabel_ = self.target_encoder_.multilabel
+        Y = self.target_encoder_.transform(y)
+        if reset:
+            balanced = self.class_weight == "balanced"
+            self.target_encoder_.check_label_support(Y, require_positives=balanced)
+            self.label_weights_ = (balanced_label_weights(Y, len(self.classes_),
+                                                          self.multilabel_)
+                                   if balanced else None)
+        return texts, Y
+
+    def fit(self, X, y, **fit_params):
+        """Fit the model on texts ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : sequence of str
+        y : indicator matrix (n, L), list of label lists, or 1-D labels
+        **fit_params
+            Passed to skorch (and on to the module's forward).
+
+        Returns
+        -------
+        self
+        """
+        self._check_parameters()
+        reset = not (self.warm_start and self.initialized_)
+        texts, Y = self._prepare_fit_data(X, y, reset=reset)
+        if reset:
+            self.initialize()
+        NeuralNet.partial_fit(self, texts, Y, _routing_method="fit", **fit_params)
+        self._finish_fit(texts, Y)
+        return self
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Continue training for ``max_epochs`` epochs (initialising on first call).
+
+        Returns
+        -------
+        self
+        """
+        self._check_parameters()
+        texts, Y = self._prepare_fit_data(X, y, reset=not self.initialized_)
+        NeuralNet.partial_fit(self, texts, Y, **fit_params)
+        self._finish_fit(texts, Y)
+        return self
+
+    def _finish_fit(self, texts, Y):
+        """After training: method hooks, then thresholds from the validation split."""
+        self._on_fit_end()
+        self.thresholds_ = None
+        if self.multilabel_ and self.validation_indices_ is not None:
+            valid = self.validation_indices_
+            proba = self.predict_proba([texts[i] for i in valid])
+            self.thresholds_ = tune_thresholds(Y[valid], proba, default=0.5)
+
+    def _on_fit_end(self):
+        """Hook for methods that cache state (e.g. label embeddings) after fit."""
+
+    # --------------------------------------------------------------- predict
+    def predict_proba(self, X):
+        """Label probabilities for texts ``X``.
+
+        Parameters
+        ----------
+        X : sequence of str
+
+        Returns
+        -------
+        ndarray of shape (n_texts, n_labels)
+            Independent sigmoid probabilities (multi-label), or a softmax
+            distribution per row (single-label).
+        """
+        check_is_fitted(self, ["classes_", "module_"])
+        texts = check_texts(X)
+        dataset = self.get_dataset(texts)
+        order = np.argsort(dataset.lengths, kind="stable")
+        proba = np.empty((len(texts), len(self.classes_)), dtype=np.float32)
+        start = 0
+        with torch.inference_mode():
+            for output in self.forward_iter(dataset.subset(order), training=False,
+                                            device=self.device_):
+                block = self.proba_from_output(output)
+                proba[order[start:start + len(block)]] = block
+                start += len(block)
+        return proba
+
+    def decision_thresholds(self):
+        """The per-label thresholds ``predict`` applies (multi-label only)."""
+        if self.threshold == "tuned":
+            check_is_fitted(self, "thresholds_")
+            return self.thresholds_
+        return np.full(len(self.classes_), float(self.threshold))
+
+    def predict(self, X):
+        """Predict labels, in the same kind of ``y`` the estimator was fitted on.
+
+        Parameters
+        ----------
+        X : sequence of str
+
+        Returns
+        -------
+        ndarray or list of lists
+        """
+        proba = self.predict_proba(X)
+        if self.multilabel_:
+            encoded = apply_thresholds(proba, self.decision_thresholds())
+        else:
+            encoded = proba.argmax(axis=1)
+        return self.target_encoder_.inverse_transform(encoded)
+
+    def score(self, X, y, sample_weight=None):
+        """Macro-averaged F1 of ``predict(X)`` against ``y``.
+
+        skemo's estimators score with macro-F1 (not accuracy): emotion label
+        sets are imbalanced, and macro-F1 weighs rare emotions like common ones.
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self, ["classes_", "module_"])
+        Y = self.target_encoder_.transform(y)
+        if self.multilabel_:
+            pred = apply_thresholds(self.predict_proba(X), self.decision_thresholds())
+        else:
+            pred = self.predict_proba(X).argmax(axis=1)
+        return f1_score(Y, pred, average="macro", sample_weight=sample_weight,
+                        zero_division=0)
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path):
+        """Save the fitted estimator to directory ``path`` (safetensors + JSON).
+
+        Load it back with :func:`skemo.load`; loading never unpickles.
+        """
+        from .persistence import save_estimator
+
+        save_estimator(self, path)
+
+    def __setstate__(self, state):
+        requested = state["device"]
+        state["device"] = state.get("device_", "cpu")
+        super().__setstate__(state)
+        self.device_ = self.device
+        self.device = requested
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.classifier_tags.multi_label = True
+        return tags

@@ -1,0 +1,175 @@
+"""The text data pipeline: tokenise once, pad each batch to its longest text.
+
+Texts are tokenised once when a dataset is built (``tokenize_texts``), so
+token lengths are known up front: training batches are drawn from shuffled
+buckets of similar length (``LengthBucketBatchSampler``) and prediction runs
+over texts sorted by length, which keeps padding (and wasted compute) small.
+``PadCollator`` pads each batch to its longest member only.
+"""
+
+import warnings
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+
+def tokenize_texts(tokenizer, texts, max_length):
+    """Tokenise ``texts`` into lists of token ids of at most ``max_length``.
+
+    Texts longer than ``max_length`` tokens are truncated, with one warning
+    per call that says how many were.
+
+    Parameters
+    ----------
+    tokenizer : transformers.PreTrainedTokenizerBase
+    texts : list of str
+    max_length : int
+
+    Returns
+    -------
+    list of list of int
+
+    Examples
+    --------
+    >>> from skemo.encoders import load_tokenizer
+    >>> from skemo.text_data import tokenize_texts
+    >>> tok = load_tokenizer("all-MiniLM-L6-v2")
+    >>> [len(ids) for ids in tokenize_texts(tok, ["so happy", ""], 16)]
+    [4, 2]
+    """
+    ids = tokenizer(list(texts), add_special_tokens=True, truncation=False,
+                    verbose=False)["input_ids"]
+    n_long = sum(len(row) > max_length for row in ids)
+    if n_long:
+        warnings.warn(
+            f"{n_long} of {len(ids)} texts are longer than max_length={max_length} "
+            "tokens and were truncated.", UserWarning, stacklevel=3)
+        ids = [_truncate(row, max_length, tokenizer) for row in ids]
+    return ids
+
+
+def _truncate(row, max_length, tokenizer):
+    if len(row) <= max_length:
+        return row
+    last = row[-1]
+    if last in (tokenizer.sep_token_id, tokenizer.eos_token_id) and max_length > 1:
+        return row[: max_length - 1] + [last]
+    return row[:max_length]
+
+
+class TextDataset(Dataset):
+    """Token ids of texts, with optional targets.
+
+    Parameters
+    ----------
+    input_ids : list of list of int
+    y : ndarray or None
+        Encoded targets: float (n, L) indicator or int (n,) class ids.
+
+    Examples
+    --------
+    >>> from skemo.text_data import TextDataset
+    >>> ds = TextDataset([[101, 7, 102], [101, 102]])
+    >>> len(ds), ds.lengths.tolist()
+    (2, [3, 2])
+    """
+
+    def __init__(self, input_ids, y=None):
+        self.input_ids = input_ids
+        self.y = y
+        self.lengths = np.fromiter((len(row) for row in input_ids), dtype=np.int64,
+                                   count=len(input_ids))
+
+    def __len__(self):
+        return len(self.input_ids)
+
+    def __getitem__(self, i):
+        target = self.y[i] if self.y is not None else 0
+        return self.input_ids[i], target
+
+    def subset(self, indices):
+        """A new dataset holding the rows ``indices``, in that order."""
+        return TextDataset([self.input_ids[i] for i in indices],
+                           None if self.y is None else self.y[indices])
+
+
+class PadCollator:
+    """Stack a batch, padding token ids on the right to the longest text.
+
+    Parameters
+    ----------
+    pad_token_id : int
+
+    Examples
+    --------
+    >>> from skemo.text_data import PadCollator
+    >>> X, y = PadCollator(0)([([5, 6, 7], 1), ([5], 0)])
+    >>> X["input_ids"].tolist(), X["attention_mask"].tolist(), y.tolist()
+    ([[5, 6, 7], [5, 0, 0]], [[1, 1, 1], [1, 0, 0]], [1, 0])
+    """
+
+    def __init__(self, pad_token_id):
+        self.pad_token_id = pad_token_id
+
+    def __call__(self, batch):
+        rows, targets = zip(*batch)
+        width = max(len(row) for row in rows)
+        input_ids = torch.full((len(rows), width), self.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            input_ids[i, : len(row)] = torch.as_tensor(row, dtype=torch.long)
+            attention_mask[i, : len(row)] = 1
+        return ({"input_ids": input_ids, "attention_mask": attention_mask},
+                torch.as_tensor(np.asarray(targets)))
+
+
+class LengthBucketBatchSampler(Sampler):
+    """Shuffled batches of texts of similar length.
+
+    Each epoch the indices are shuffled, cut into buckets of
+    ``bucket_size`` batches, sorted by length inside each bucket, cut into
+    batches, and the batches are shuffled again. Batches stay random while
+    padding shrinks to almost nothing.
+
+    Parameters
+    ----------
+    lengths : array-like of int
+    batch_size : int
+    bucket_size : int, default=50
+        Batches per bucket.
+    seed : int or None
+        Seed of the sampler's own generator (the global RNG is untouched).
+
+    Examples
+    --------
+    >>> from skemo.text_data import LengthBucketBatchSampler
+    >>> batches = list(LengthBucketBatchSampler([5, 1, 5, 1], batch_size=2, seed=0))
+    >>> sorted(sorted(b) for b in batches)
+    [[0, 2], [1, 3]]
+    """
+
+    def __init__(self, lengths, batch_size, bucket_size=50, seed=None):
+        self.lengths = np.asarray(lengths)
+        self.batch_size = batch_size
+        self.bucket_size = bucket_size
+        self.generator = torch.Generator()
+        if seed is None:
+            self.generator.seed()
+        else:
+            self.generator.manual_seed(int(seed))
+
+    def __len__(self):
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.lengths), generator=self.generator).numpy()
+        span = self.batch_size * self.bucket_size
+        batches = []
+        for start in range(0, len(order), span):
+            bucket = order[start:start + span]
+            bucket = bucket[np.argsort(self.lengths[bucket], kind="stable")]
+            batches.extend(bucket[i:i + self.batch_size].tolist()
+                           for i in range(0, len(bucket), self.batch_size))
+        for b in torch.randperm(len(batches), generator=self.generator).tolist():
+            yield batches[b]
