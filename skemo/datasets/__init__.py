@@ -1,0 +1,26 @@
+"""Loaders for emotion-classification benchmarks, in scikit-learn's style.
+
+Every loader returns a :class:`sklearn.utils.Bunch` with ``data`` (list of
+str), ``target``, ``target_names``, ``descriptions`` and ``DESCR``, or
+``(data, target)`` with ``return_X_y=True``. Multi-label sets (GoEmotions,
+SemEval-2018 E-c) give a binary indicator matrix; single-label sets (emotion,
+TACO's GE-27 and ED-32) give 1-D class ids. Files are read from
+:func:`get_data_home` and downloaded, checksum-verified, when absent; the
+GoEmotions sample ships with the package.
+"""
+
+from skemo.datasets._dair_emotion import load_emotion
+from skemo.datasets._fetch import get_data_home
+from skemo.datasets._goemotions import load_goemotions, load_goemotions_sample
+from skemo.datasets._semeval2018 import load_semeval2018_ec
+from skemo.datasets._taco import load_empathetic_dialogues, load_taco_goemotions
+
+__all__ = [
+    "get_data_home",
+    "load_emotion",
+    "load_empathetic_dialogues",
+    "load_goemotions",
+    "load_goemotions_sample",
+    "load_semeval2018_ec",
+    "load_taco_goemotions",
+]
