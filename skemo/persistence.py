@@ -131,7 +131,9 @@ def load(path):
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise ValueError(f"{path / 'skemo.json'} is corrupt or names an unknown "
                          f"estimator class ({error!r}).") from error
-    est = klass(**meta["params"])
+    # An encoder given as a config object is not JSON: the saved config stands in.
+    est = klass(**{"encoder": AutoConfig.from_pretrained(path / "encoder"),
+                   **meta["params"]})
     encoder = TargetEncoder.from_state(target["kind"], target["classes"],
                                        target["label_names"])
     est.target_encoder_ = encoder

@@ -1,0 +1,62 @@
+"""Shared fixtures: tiny random encoders, small text data sets, per-estimator settings."""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never wait on a hub that cannot be reached
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from transformers import BertConfig, LlamaConfig  # noqa: E402
+
+from skemo.datasets import load_goemotions_sample  # noqa: E402
+
+N_TEXTS = 96
+LABELS = ["admiration", "amusement", "gratitude", "neutral"]
+
+
+def tiny_bert():
+    """A 2-layer, 32-wide random BERT sharing MiniLM's vocabulary and tokenizer."""
+    return BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                      intermediate_size=64, max_position_embeddings=128)
+
+
+def tiny_llama():
+    """A 2-layer, 32-wide random Llama-style decoder (MiniLM's tokenizer)."""
+    return LlamaConfig(vocab_size=30522, hidden_size=32, intermediate_size=64,
+                       num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
+                       max_position_embeddings=128)
+
+
+def tiny_params(**overrides):
+    """Constructor arguments that make any skemo estimator fit in about a second."""
+    params = dict(encoder=tiny_bert(), max_epochs=2, batch_size=16, lr=2e-3,
+                  max_length=64, random_state=0, precision="fp32")
+    params.update(overrides)
+    return params
+
+
+@pytest.fixture(scope="session")
+def sample():
+    return load_goemotions_sample()
+
+
+@pytest.fixture(scope="session")
+def multilabel_data(sample):
+    """96 sample texts whose labels include one of 4 frequent labels; (X, Y, names)."""
+    cols = [sample.target_names.index(name) for name in LABELS]
+    Y = sample.target[:, cols]
+    rows = np.flatnonzero(Y.sum(axis=1) > 0)[:N_TEXTS]
+    return [sample.data[i] for i in rows], Y[rows].astype(np.int64), list(LABELS)
+
+
+@pytest.fixture(scope="session")
+def label_lists(multilabel_data):
+    X, Y, names = multilabel_data
+    return X, [[names[j] for j in np.flatnonzero(row)] for row in Y]
+
+
+@pytest.fixture(scope="session")
+def single_labels(multilabel_data):
+    X, Y, names = multilabel_data
+    return X, np.array([names[int(np.argmax(row))] for row in Y])

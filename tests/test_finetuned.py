@@ -1,0 +1,62 @@
+"""The baseline FineTunedEmotionClassifier: losses, class weights, LoRA, real encoder."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from skemo import FineTunedEmotionClassifier
+from skemo.finetuned import ClassificationLoss
+
+from .conftest import tiny_llama, tiny_params
+
+
+def test_bce_with_pos_weight_by_hand():
+    # logits 0 -> sigmoid 0.5; positive term weighted by pos_weight:
+    # label 0 (target 1, w=3): 3 * log 2; label 1 (target 0): log 2 -> mean = 2 log 2
+    loss = ClassificationLoss(multilabel=True, class_weight=torch.tensor([3.0, 0.5]))
+    value = loss(torch.zeros(1, 2), torch.tensor([[1.0, 0.0]]))
+    assert value.item() == pytest.approx(2 * math.log(2))
+
+
+def test_weighted_cross_entropy_by_hand():
+    # logits (2, 0): p = e^2 / (e^2 + 1); weighted mean over 2 rows with weights 1 and 4
+    loss = ClassificationLoss(multilabel=False, class_weight=torch.tensor([1.0, 4.0]))
+    value = loss(torch.tensor([[2.0, 0.0], [2.0, 0.0]]), torch.tensor([0, 1]))
+    nll0 = -math.log(math.exp(2) / (math.exp(2) + 1))
+    nll1 = -math.log(1 / (math.exp(2) + 1))
+    assert value.item() == pytest.approx((1 * nll0 + 4 * nll1) / 5)
+
+
+def test_balanced_class_weight_reaches_the_loss(multilabel_data):
+    X, Y, names = multilabel_data
+    clf = FineTunedEmotionClassifier(**tiny_params(max_epochs=1, class_weight="balanced"))
+    clf.fit(X, Y)
+    pos = Y.sum(axis=0)
+    expected = (len(Y) - pos) / pos
+    np.testing.assert_allclose(clf.criterion_.loss.pos_weight.numpy(), expected, rtol=1e-6)
+
+
+def test_lora_on_a_tiny_decoder_trains_only_adapters_and_head(multilabel_data):
+    pytest.importorskip("peft")
+    X, Y, _ = multilabel_data
+    clf = FineTunedEmotionClassifier(**tiny_params(encoder=tiny_llama(), lora_r=4,
+                                                   max_epochs=1))
+    clf.fit(X, Y)
+    assert clf.module_.encoder.pooling == "last"
+    trainable = {n for n, p in clf.module_.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n or n.startswith("head.") for n in trainable)
+    assert any(n.startswith("head.") for n in trainable)
+    assert clf.predict_proba(X[:3]).shape == (3, 4)
+
+
+def test_real_minilm_learns_on_sample_texts(sample):
+    X, Y = sample.data[:256], sample.target[:256]
+    keep = Y.sum(axis=0) >= 8
+    clf = FineTunedEmotionClassifier(max_epochs=3, lr=1e-4, batch_size=32, max_length=48,
+                                     validation_fraction=None, random_state=0)
+    clf.fit(X, Y[:, keep])
+    losses = clf.history[:, "train_loss"]
+    assert losses[-1] < losses[0]
+    assert clf.module_.encoder.pooling == "mean"
