@@ -9,6 +9,7 @@ from .base import EmotionClassifierBase
 from .encoders import DEFAULT_ENCODER
 from .finetuned import FineTunedEmotionClassifier
 from .persistence import load
+from .similarity import SimilarityEmotionClassifier
 
 __version__ = "0.1.0"
 
@@ -36,6 +37,7 @@ __all__ = [
     "DEFAULT_ENCODER",
     "EmotionClassifierBase",
     "FineTunedEmotionClassifier",
+    "SimilarityEmotionClassifier",
     "all_estimators",
     "load",
 ]

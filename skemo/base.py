@@ -63,6 +63,12 @@ from .text_data import LengthBucketBatchSampler, PadCollator, TextDataset, token
 from .thresholds import apply_thresholds, tune_thresholds
 
 
+#: Learning rate of the scalars a module lists in ``calibration_parameters()``
+#: (probability offsets): they must move by whole units, which the encoder's
+#: learning rate would take thousands of steps to do.
+CALIBRATION_LR = 0.01
+
+
 class EmotionClassifierBase(ClassifierMixin, NeuralNet):
     """Base class of skemo's text emotion classifiers (see the module docstring).
 
@@ -307,12 +313,18 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         return {}
 
     def initialize_optimizer(self, triggered_directly=None):
-        params = [p for _, p in self.get_all_learnable_params() if p.requires_grad]
+        calibration = getattr(self.module_, "calibration_parameters", list)()
+        fixed = {id(p) for p in calibration}
+        params = [p for _, p in self.get_all_learnable_params()
+                  if p.requires_grad and id(p) not in fixed]
         kwargs = self.get_params_for("optimizer")
         kwargs.setdefault("lr", self.lr)
         decay = kwargs.pop("weight_decay", self.weight_decay)
         groups = [{"params": [p for p in params if p.ndim > 1], "weight_decay": decay},
                   {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}]
+        if calibration:
+            groups.append({"params": calibration, "weight_decay": 0.0,
+                           "lr": CALIBRATION_LR})
         self.optimizer_ = self.optimizer(groups, **kwargs)
         return self
 
@@ -360,8 +372,12 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
     # --------------------------------------------------------------- compute
     def infer(self, x, **fit_params):
         x = to_tensor(x, device=self.device_)
-        with autocast(self.precision, self.device_):
+        with self._autocast():
             return self.module_(**x, **fit_params)
+
+    def _autocast(self):
+        """Autocast context of forward passes, as ``precision`` says (read at call time)."""
+        return autocast(self.precision, self.device_)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.criterion_(y_pred, to_tensor(y_true, device=self.device_))
@@ -462,10 +478,14 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
             distribution per row (single-label).
         """
         check_is_fitted(self, ["classes_", "module_"])
+        return self._predict_proba_texts(X, len(self.classes_))
+
+    def _predict_proba_texts(self, X, n_labels):
+        """Probabilities over ``n_labels`` columns, computed over length-sorted texts."""
         texts = check_texts(X)
         dataset = self.get_dataset(texts)
         order = np.argsort(dataset.lengths, kind="stable")
-        proba = np.empty((len(texts), len(self.classes_)), dtype=np.float32)
+        proba = np.empty((len(texts), n_labels), dtype=np.float32)
         start = 0
         with torch.inference_mode():
             for output in self.forward_iter(dataset.subset(order), training=False,

@@ -30,6 +30,7 @@ IDS = [name for name, _ in ESTIMATORS]
 #: Extra constructor arguments per estimator on top of ``tiny_params``.
 INIT_PARAMS = {
     "FineTunedEmotionClassifier": {},
+    "SimilarityEmotionClassifier": {},
 }
 
 #: scikit-learn checks that feed numeric 2-D X and so cannot apply to text input.
