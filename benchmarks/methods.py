@@ -1,0 +1,160 @@
+"""Side-by-side benchmark of every skemo method on four emotion datasets.
+
+Trains each estimator with the same offline encoder, budget, seed and data,
+and prints one markdown table: dataset x method -> test macro-F1 (at 0.5 and
+with per-label thresholds tuned on the dev split), micro-F1, and training
+texts/s; single-label sets report accuracy, weighted-F1 and macro-F1 (as the
+TACO paper does). A second table gives the open-vocabulary check: a
+similarity model trained on GoEmotions *without* one label scores that label
+from its description alone; its ranking AUC on test should be clearly above 0.5.
+
+Usage::
+
+    SKEMO_DATA=../shared/data python benchmarks/methods.py --train-size 2000 --epochs 2
+    SKEMO_DATA=../shared/data python benchmarks/methods.py --datasets goemotions --methods baseline taco
+"""
+
+import argparse
+import platform
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+import skemo
+from skemo.datasets import (
+    load_emotion,
+    load_goemotions,
+    load_semeval2018_ec,
+    load_taco_goemotions,
+)
+from skemo.model_selection import multilabel_train_test_split
+from skemo.thresholds import apply_thresholds, tune_thresholds
+
+DATASETS = {
+    "goemotions": load_goemotions,
+    "semeval2018_ec": load_semeval2018_ec,
+    "taco_goemotions": load_taco_goemotions,
+    "emotion": load_emotion,
+}
+METHODS = {
+    "baseline": "FineTunedEmotionClassifier",
+    "similarity": "SimilarityEmotionClassifier",
+    "dual": "DualObjectiveClassifier",
+    "taco": "TACOClassifier",
+    "multihead": "MultiHeadValenceClassifier",
+    "definition": "DefinitionAuxiliaryClassifier",
+}
+
+
+def subsample(data, target, size, seed):
+    """A stratified subset of ``size`` rows (all rows when size is None or larger)."""
+    if size is None or size >= len(data):
+        return data, target
+    stratify = target if target.ndim == 2 else None
+    if stratify is None:
+        from sklearn.model_selection import train_test_split
+
+        rows, _ = train_test_split(np.arange(len(data)), train_size=size, random_state=seed,
+                                   stratify=target)
+    else:
+        rows, _ = multilabel_train_test_split(np.arange(len(data)), train_size=size,
+                                              random_state=seed, stratify=stratify)
+    rows = np.sort(rows)
+    return [data[i] for i in rows], target[rows]
+
+
+def run(method, dataset, args):
+    loader = DATASETS[dataset]
+    train, dev, test = (loader(split=s) for s in ("train", "dev", "test"))
+    X, y = subsample(train.data, train.target, args.train_size, args.seed)
+    Xd, yd = subsample(dev.data, dev.target, args.eval_size, args.seed)
+    Xt, yt = subsample(test.data, test.target, args.eval_size, args.seed)
+    cls = dict(skemo.all_estimators())[METHODS[method]]
+    est = cls(max_epochs=args.epochs, lr=args.lr, batch_size=32, max_length=64,
+              validation_fraction=None, threshold=0.5, label_names=train.target_names,
+              random_state=args.seed)
+    est.fit(X, y)
+    rate = len(X) * args.epochs / sum(est.history[:, "dur"])
+    proba = est.predict_proba(Xt)
+    if yt.ndim == 2:
+        tuned = tune_thresholds(yd, est.predict_proba(Xd))
+        pred_05, pred_tuned = apply_thresholds(proba, 0.5), apply_thresholds(proba, tuned)
+        return {"macro-F1@0.5": f1_score(yt, pred_05, average="macro", zero_division=0),
+                "macro-F1 tuned": f1_score(yt, pred_tuned, average="macro", zero_division=0),
+                "micro-F1 tuned": f1_score(yt, pred_tuned, average="micro", zero_division=0),
+                "texts/s": rate}
+    pred = est.classes_[proba.argmax(axis=1)]
+    return {"accuracy": accuracy_score(yt, pred),
+            "weighted-F1": f1_score(yt, pred, average="weighted"),
+            "macro-F1": f1_score(yt, pred, average="macro"),
+            "texts/s": rate}
+
+
+def open_vocabulary_auc(args, held_out="gratitude"):
+    """Train similarity-based methods on GoEmotions without ``held_out``; AUC of scoring it."""
+    train, test = load_goemotions(split="train"), load_goemotions(split="test")
+    col = train.target_names.index(held_out)
+    keep = [j for j in range(len(train.target_names)) if j != col]
+    X, y = subsample(train.data, train.target, args.train_size, args.seed)
+    Xt, yt = subsample(test.data, test.target, args.eval_size, args.seed)
+    names = [train.target_names[j] for j in keep]
+    description = train.descriptions[held_out]
+    rows = []
+    for method in ("similarity", "dual", "taco"):
+        if method not in args.methods:
+            continue
+        cls = dict(skemo.all_estimators())[METHODS[method]]
+        extra = {"score_from": "similarity"} if method == "dual" else {}
+        est = cls(max_epochs=args.epochs, lr=args.lr, max_length=64, validation_fraction=None,
+                  threshold=0.5, label_names=names, random_state=args.seed, **extra)
+        est.fit(X, y[:, keep])
+        score = est.predict_proba(Xt, labels={held_out: description})[:, 0]
+        rows.append((method, roc_auc_score(yt[:, col], score)))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--train-size", type=int, default=None, help="default: full train")
+    parser.add_argument("--eval-size", type=int, default=None, help="default: full dev/test")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-open-vocabulary", action="store_true")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", UserWarning)
+
+    print(f"# skemo methods benchmark ({time.strftime('%Y-%m-%d')}, "
+          f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__})")
+    print(f"train size {args.train_size or 'full'}, eval size {args.eval_size or 'full'}, "
+          f"{args.epochs} epochs, lr {args.lr}, batch 32, max_length 64, seed {args.seed}, "
+          "offline all-MiniLM-L6-v2, precision auto\n")
+    for dataset in args.datasets:
+        results = {}
+        for method in args.methods:
+            start = time.perf_counter()
+            results[method] = run(method, dataset, args)
+            print(f"<!-- {dataset} {method}: {time.perf_counter() - start:.0f} s -->",
+                  flush=True)
+        columns = list(next(iter(results.values())))
+        print(f"\n## {dataset}\n")
+        print("| method | " + " | ".join(columns) + " |")
+        print("|---" * (len(columns) + 1) + "|")
+        for method, row in results.items():
+            cells = [f"{row[c]:.1f}" if c == "texts/s" else f"{row[c]:.3f}" for c in columns]
+            print(f"| {method} | " + " | ".join(cells) + " |", flush=True)
+    if not args.skip_open_vocabulary:
+        print("\n## Open vocabulary: 'gratitude' held out of training, scored from its "
+              "description\n")
+        print("| method | test ranking AUC |\n|---|---|")
+        for method, auc in open_vocabulary_auc(args):
+            print(f"| {method} | {auc:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
