@@ -33,7 +33,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, EpochScoring
+from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
 from skorch.utils import noop, to_tensor
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import f1_score
@@ -67,6 +67,9 @@ from .thresholds import apply_thresholds, tune_thresholds
 #: (probability offsets): they must move by whole units, which the encoder's
 #: learning rate would take thousands of steps to do.
 CALIBRATION_LR = 0.01
+
+#: ``predict_proba`` shows a progress bar (when ``verbose``) from this many batches.
+PROGRESS_MIN_BATCHES = 20
 
 
 class EmotionClassifierBase(ClassifierMixin, NeuralNet):
@@ -124,7 +127,8 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         Seeds weight initialisation, dropout, the validation split and batch
         order: equal seeds give equal models on CPU.
     verbose : int, default=0
-        1 prints skorch's epoch table.
+        1 prints skorch's epoch table and shows progress bars for ``fit`` and
+        for long ``predict_proba`` calls.
     **kwargs
         skorch parameters, e.g. ``callbacks``, ``warm_start``,
         ``optimizer__betas``, ``module__dropout``, ``iterator_train__num_workers``.
@@ -331,6 +335,8 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
     def get_default_callbacks(self):
         callbacks = list(super().get_default_callbacks())
         callbacks.append(("lr_schedule", LinearWarmupDecay(self.warmup_ratio)))
+        if self.verbose:
+            callbacks.append(("progress_bar", ProgressBar()))
         if self.validation_fraction:
             callbacks.append(("valid_f1_macro", EpochScoring(
                 validation_macro_f1, lower_is_better=False, name="valid_f1_macro")))
@@ -487,9 +493,15 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         order = np.argsort(dataset.lengths, kind="stable")
         proba = np.empty((len(texts), n_labels), dtype=np.float32)
         start = 0
+        outputs = self.forward_iter(dataset.subset(order), training=False,
+                                    device=self.device_)
+        n_batches = -(-len(texts) // self.batch_size)
+        if self.verbose and n_batches >= PROGRESS_MIN_BATCHES:
+            from tqdm.auto import tqdm
+
+            outputs = tqdm(outputs, total=n_batches, desc="predict_proba", unit="batch")
         with torch.inference_mode():
-            for output in self.forward_iter(dataset.subset(order), training=False,
-                                            device=self.device_):
+            for output in outputs:
                 block = self.proba_from_output(output)
                 proba[order[start:start + len(block)]] = block
                 start += len(block)
