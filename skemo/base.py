@@ -28,6 +28,7 @@ when they need more than the defaults.
 """
 
 import contextlib
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -46,6 +47,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted
 
 from .callbacks import LinearWarmupDecay, validation_macro_f1
+from .checkpointing import EpochCheckpoint, restore_last_checkpoint
 from .class_weights import balanced_label_weights
 from .encoders import (
     DEFAULT_ENCODER,
@@ -113,6 +115,10 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         never stops early. The best epoch's weights are restored either way.
     label_names : sequence of str or None, default=None
         Names of the columns of an indicator ``y`` (or of integer class ids).
+    checkpoint_dir : str, path-like or None, default=None
+        Write crash-safe checkpoints here after every epoch (``last/``, and
+        ``best/`` for improved epochs); ``fit`` resumes from ``last/`` when it
+        exists. See :mod:`skemo.checkpointing`.
     lora_r : int or None, default=None
         Rank of LoRA adapters on the encoder's linear layers (needs ``peft``);
         None fine-tunes all weights.
@@ -168,6 +174,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         "class_weight": [None, StrOptions({"balanced"})],
         "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
         "patience": [None, Interval(Integral, 1, None, closed="left")],
+        "checkpoint_dir": [None, str, os.PathLike],
         "lora_r": [None, Interval(Integral, 1, None, closed="left")],
         "lora_alpha": [Interval(Real, 0, None, closed="neither")],
         "lora_dropout": [Interval(Real, 0, 1, closed="left")],
@@ -193,6 +200,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         validation_fraction=0.1,
         patience=2,
         label_names=None,
+        checkpoint_dir=None,
         lora_r=None,
         lora_alpha=16,
         lora_dropout=0.05,
@@ -213,6 +221,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.label_names = label_names
+        self.checkpoint_dir = checkpoint_dir
         self.lora_r = lora_r
         self.lora_alpha = lora_alpha
         self.lora_dropout = lora_dropout
@@ -340,6 +349,11 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         if self.validation_fraction:
             callbacks.append(("valid_f1_macro", EpochScoring(
                 validation_macro_f1, lower_is_better=False, name="valid_f1_macro")))
+        if self.checkpoint_dir is not None:
+            callbacks.append(("checkpoint", EpochCheckpoint(
+                self.checkpoint_dir,
+                monitor="valid_f1_macro_best" if self.validation_fraction else None)))
+        if self.validation_fraction:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_f1_macro", lower_is_better=False,
                 patience=self.patience or self.max_epochs + 1, load_best=True,
@@ -438,9 +452,15 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         self._check_parameters()
         reset = not (self.warm_start and self.initialized_)
         texts, Y = self._prepare_fit_data(X, y, reset=reset)
+        self.resumed_epochs_ = 0
         if reset:
             self.initialize()
-        NeuralNet.partial_fit(self, texts, Y, _routing_method="fit", **fit_params)
+            if self.checkpoint_dir is not None:
+                self.resumed_epochs_ = restore_last_checkpoint(self, self.checkpoint_dir)
+        epochs = self.max_epochs - self.resumed_epochs_
+        if epochs > 0:
+            NeuralNet.partial_fit(self, texts, Y, _routing_method="fit", epochs=epochs,
+                                  **fit_params)
         self._finish_fit(texts, Y)
         return self
 
@@ -453,6 +473,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         """
         self._check_parameters()
         texts, Y = self._prepare_fit_data(X, y, reset=not self.initialized_)
+        self.resumed_epochs_ = 0
         NeuralNet.partial_fit(self, texts, Y, **fit_params)
         self._finish_fit(texts, Y)
         return self

@@ -8,6 +8,7 @@
 """
 
 import math
+import warnings
 
 import numpy as np
 from skorch.callbacks import Callback
@@ -20,7 +21,8 @@ class LinearWarmupDecay(Callback):
     """Linear warmup then linear decay of the learning rate, stepped per batch.
 
     The number of steps is known only once the training split exists, so the
-    schedule is built at the first epoch of each ``fit`` (or ``partial_fit``).
+    schedule is built at the first epoch of each ``fit`` (or ``partial_fit``);
+    a fit resumed from a checkpoint continues the schedule where it stopped.
 
     Parameters
     ----------
@@ -45,10 +47,15 @@ class LinearWarmupDecay(Callback):
             return
         from transformers import get_linear_schedule_with_warmup
 
-        steps = net.max_epochs * math.ceil(len(dataset_train) / net.batch_size)
+        per_epoch = math.ceil(len(dataset_train) / net.batch_size)
+        steps = net.max_epochs * per_epoch
         self.scheduler_ = get_linear_schedule_with_warmup(
             net.optimizer_, num_warmup_steps=int(self.warmup_ratio * steps),
             num_training_steps=max(steps, 1))
+        with warnings.catch_warnings():  # resuming: replay the finished epochs' steps
+            warnings.simplefilter("ignore", UserWarning)
+            for _ in range(getattr(net, "resumed_epochs_", 0) * per_epoch):
+                self.scheduler_.step()
 
     def on_batch_end(self, net, training=False, **kwargs):
         if training:

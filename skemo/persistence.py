@@ -76,6 +76,7 @@ def save_estimator(est, path):
     est.tokenizer_.save_pretrained(path / "tokenizer")
     save_model(est.module_, str(path / "model.safetensors"))
     encoder = est.target_encoder_
+    thresholds = getattr(est, "thresholds_", None)  # absent in mid-fit checkpoints
     meta = {
         "format_version": FORMAT_VERSION,
         "class": type(est).__name__,
@@ -83,7 +84,7 @@ def save_estimator(est, path):
         "pooling": est.module_.encoder.pooling,
         "target": {"kind": encoder.kind, "classes": encoder.classes_.tolist(),
                    "label_names": encoder.label_names_},
-        "thresholds": None if est.thresholds_ is None else est.thresholds_.tolist(),
+        "thresholds": None if thresholds is None else thresholds.tolist(),
         "n_parameters": sum(p.numel() for p in est.module_.state_dict().values()),
     }
     (path / "skemo.json").write_text(json.dumps(meta, indent=2))
