@@ -453,6 +453,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         reset = not (self.warm_start and self.initialized_)
         texts, Y = self._prepare_fit_data(X, y, reset=reset)
         self.resumed_epochs_ = 0
+        self.validation_indices_ = None  # set by get_split_datasets when training runs
         if reset:
             self.initialize()
             if self.checkpoint_dir is not None:
