@@ -6,10 +6,15 @@ scikit-learn classifiers: ``fit`` / ``predict_proba`` / ``predict`` /
 """
 
 from .base import EmotionClassifierBase
+from .checkpoint_selection import SelectCheckpoint
+from .definition_auxiliary import DefinitionAuxiliaryClassifier
+from .dual_objective import DualObjectiveClassifier
 from .encoders import DEFAULT_ENCODER
 from .finetuned import FineTunedEmotionClassifier
+from .multihead_valence import MultiHeadValenceClassifier
 from .persistence import load
 from .similarity import SimilarityEmotionClassifier
+from .taco import TACOClassifier
 
 __version__ = "0.1.0"
 
@@ -28,16 +33,22 @@ def all_estimators():
     while pending:
         klass = pending.pop()
         pending.extend(klass.__subclasses__())
-        if klass.__module__.startswith("skemo.") and not klass.__name__.startswith("_"):
+        concrete = klass.module is not None and klass.criterion is not None
+        if concrete and klass.__module__.startswith("skemo.") and not klass.__name__.startswith("_"):
             found[klass.__name__] = klass
     return sorted(found.items())
 
 
 __all__ = [
     "DEFAULT_ENCODER",
+    "DefinitionAuxiliaryClassifier",
+    "DualObjectiveClassifier",
     "EmotionClassifierBase",
     "FineTunedEmotionClassifier",
+    "MultiHeadValenceClassifier",
+    "SelectCheckpoint",
     "SimilarityEmotionClassifier",
+    "TACOClassifier",
     "all_estimators",
     "load",
 ]

@@ -29,8 +29,13 @@ IDS = [name for name, _ in ESTIMATORS]
 
 #: Extra constructor arguments per estimator on top of ``tiny_params``.
 INIT_PARAMS = {
+    "DefinitionAuxiliaryClassifier": {"aux_tasks": ("cdp", "mlm")},
+    "DualObjectiveClassifier": {},
     "FineTunedEmotionClassifier": {},
+    "MultiHeadValenceClassifier": {"circumplex": {"0": (0.6, 0.3), "1": (-0.5, 0.4),
+                                                  "2": (0.7, -0.2), "3": (0.0, 0.0)}},
     "SimilarityEmotionClassifier": {},
+    "TACOClassifier": {},
 }
 
 #: scikit-learn checks that feed numeric 2-D X and so cannot apply to text input.
