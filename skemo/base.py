@@ -107,6 +107,9 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
     class_weight : None or "balanced", default=None
         ``"balanced"`` weighs each label's positives by ``n_neg / n_pos``
         (multi-label) or each class by its inverse frequency (single-label).
+        A multi-label ``y`` column with no positive example raises a
+        ``ValueError`` with ``"balanced"`` (its weight would be infinite) and a
+        ``UserWarning`` otherwise; a column positive for every text warns.
     validation_fraction : float or None, default=0.1
         Fraction of the fit data held out (multilabel-stratified) for early
         stopping, best-epoch selection and threshold tuning; None trains on all.
@@ -131,7 +134,14 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         bf16 on GPUs and on CPUs with AMX/AVX512-BF16, else fp32.
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, the validation split and batch
-        order: equal seeds give equal models on CPU.
+        order: equal seeds give equal models (bit-identical predictions) on
+        CPU with the same torch build and thread count. On GPU, cuBLAS/cuDNN
+        kernel selection and atomic adds in backward passes make two fits
+        differ slightly even with equal seeds; call
+        ``torch.use_deterministic_algorithms(True)`` (and set
+        ``CUBLAS_WORKSPACE_CONFIG=:4096:8``) before ``fit`` for repeatable GPU
+        runs, at some cost in speed. Note that ``random_state`` seeds torch's
+        global generator when ``fit`` starts.
     verbose : int, default=0
         1 prints skorch's epoch table and shows progress bars for ``fit`` and
         for long ``predict_proba`` calls.

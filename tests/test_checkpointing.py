@@ -61,7 +61,7 @@ CHILD = textwrap.dedent("""
     class SlowAfterFirstEpoch(Callback):
         def on_batch_end(self, net, **kwargs):
             if len(net.history) > 1:
-                time.sleep(0.5)
+                time.sleep(2.0)
 
     data = load_goemotions_sample()
     X, Y = data.data[:64], data.target[:64][:, [0, 1, 15, 27]]
@@ -87,14 +87,14 @@ def test_killed_fit_resumes_from_its_last_checkpoint(sample, tmp_path):
     child.send_signal(signal.SIGKILL)
     child.wait()
     written = json.loads((ckpt / "last" / "history.json").read_text())
-    assert len(written) == 1
+    assert 1 <= len(written) < 3  # killed before the last epoch finished
     assert skemo.load(ckpt / "last").predict_proba(["hi"]).shape == (1, 4)  # complete
 
     X, Y = sample.data[:64], sample.target[:64][:, [0, 1, 15, 27]]
     est = FineTunedEmotionClassifier(**tiny_params(max_epochs=3, validation_fraction=None,
                                                    checkpoint_dir=ckpt))
     est.fit(X, Y)
-    assert est.resumed_epochs_ == 1
+    assert est.resumed_epochs_ == len(written)
     assert len(est.history) == 3
     assert est.history[0, "train_loss"] == pytest.approx(written[0]["train_loss"])
     assert np.isfinite(est.predict_proba(X[:4])).all()
