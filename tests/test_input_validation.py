@@ -44,7 +44,7 @@ def test_unknown_encoder():
 
 @pytest.mark.parametrize("params, message", [
     ({"threshold": "x"}, "'threshold' parameter"),
-    ({"precision": "int3"}, "'precision' parameter .* 'bf16'"),
+    ({"precision": "int3"}, "'precision' parameter.*'bf16'"),
     ({"batch_size": 0}, "'batch_size' parameter"),
     ({"threshold": "tuned", "validation_fraction": None}, "needs a validation split"),
 ])
