@@ -17,7 +17,10 @@ What the base adds, once for all methods:
   validation macro-F1, best-epoch restoring and per-label threshold tuning;
 - AdamW with weight decay off for biases and norms, a linear warmup/decay
   schedule, ``device="auto"``, autocast ``precision``, repeatable
-  ``random_state``, and safetensors persistence (:meth:`save`).
+  ``random_state``, and safetensors persistence (:meth:`save`);
+- ``freeze_encoder``: train only the heads, on encoder embeddings computed
+  once per fit, or once for many fits with ``cache_dir``
+  (:mod:`skemo.embedding_cache`).
 
 A method is a subclass that sets two class attributes: ``module`` (an
 :class:`torch.nn.Module` class built as ``module(encoder=TextEncoder,
@@ -33,6 +36,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from joblib import Memory
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
 from skorch.utils import noop, to_tensor
@@ -49,6 +53,7 @@ from sklearn.utils.validation import check_is_fitted
 from .callbacks import LinearWarmupDecay, validation_macro_f1
 from .checkpointing import EpochCheckpoint, restore_last_checkpoint
 from .class_weights import balanced_label_weights
+from .embedding_cache import frozen_embeddings
 from .encoders import (
     DEFAULT_ENCODER,
     POOLING_MODES,
@@ -127,8 +132,20 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         None fine-tunes all weights.
     lora_alpha : float, default=16
     lora_dropout : float, default=0.05
-    device : str, default="auto"
-        ``"auto"`` uses CUDA when available, else the CPU.
+    freeze_encoder : bool, default=False
+        Train only the heads and projections on top of a frozen encoder (no
+        gradients, evaluation mode). Texts are then encoded once per fit --
+        not once per epoch -- and batches carry their pooled embeddings
+        (:mod:`skemo.embedding_cache`); label texts are still encoded by the
+        frozen encoder. Cannot be combined with ``lora_r``.
+    cache_dir : str, path-like, joblib.Memory or None, default=None
+        With ``freeze_encoder``, cache the texts' embeddings here
+        (:class:`joblib.Memory`), keyed on the encoder's weights, pooling,
+        precision and the tokenised texts, so that fits on the same texts --
+        the parameter points of a grid search -- encode them only once.
+        Unused without ``freeze_encoder``.
+    device : str or None, default="auto"
+        ``"auto"`` (or None) uses CUDA when available, else the CPU.
     precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
         Autocast type of forward passes (weights stay fp32). ``"auto"`` is
         bf16 on GPUs and on CPUs with AMX/AVX512-BF16, else fp32.
@@ -188,6 +205,8 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         "lora_r": [None, Interval(Integral, 1, None, closed="left")],
         "lora_alpha": [Interval(Real, 0, None, closed="neither")],
         "lora_dropout": [Interval(Real, 0, 1, closed="left")],
+        "freeze_encoder": ["boolean"],
+        "cache_dir": [None, str, os.PathLike, Memory],
         "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -214,6 +233,8 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         lora_r=None,
         lora_alpha=16,
         lora_dropout=0.05,
+        freeze_encoder=False,
+        cache_dir=None,
         device="auto",
         precision="auto",
         random_state=None,
@@ -235,6 +256,8 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         self.lora_r = lora_r
         self.lora_alpha = lora_alpha
         self.lora_dropout = lora_dropout
+        self.freeze_encoder = freeze_encoder
+        self.cache_dir = cache_dir
         self.precision = precision
         self.random_state = random_state
         kwargs.setdefault("module", type(self).module)
@@ -257,6 +280,9 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         if self.threshold == "tuned" and not self.validation_fraction:
             raise ValueError("threshold='tuned' needs a validation split to tune on; "
                              "set validation_fraction (e.g. 0.1) or a float threshold.")
+        if self.freeze_encoder and self.lora_r is not None:
+            raise ValueError("freeze_encoder=True trains no encoder weight, so it cannot "
+                             "train LoRA adapters (lora_r); set one of them only.")
         resolve_device(self.device)
 
     # ------------------------------------------------------------ initialise
@@ -271,11 +297,19 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
             self.device = requested
 
     def initialize(self):
-        self.device_ = resolve_device(self.device)
-        self.seed_ = int(check_random_state(self.random_state).randint(2**31 - 1))
-        torch.manual_seed(self.seed_)
+        self._seed_and_place()
         with self._device_resolved():
             return super().initialize()
+
+    def _seed_and_place(self):
+        """Set ``device_`` and ``seed_`` and seed torch: the start of every initialisation."""
+        self.device_ = self._resolve_device()
+        self.seed_ = int(check_random_state(self.random_state).randint(2**31 - 1))
+        torch.manual_seed(self.seed_)
+
+    def _resolve_device(self):
+        """The concrete device (``"cpu"``, ``"cuda"``...) that ``device`` stands for."""
+        return resolve_device(self.device)
 
     def set_params(self, **kwargs):
         if not self.initialized_:
@@ -300,7 +334,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
             backbone = self._add_lora(backbone)
         pooling = (default_pooling(self.encoder, backbone.config)
                    if self.pooling == "auto" else self.pooling)
-        encoder = TextEncoder(backbone, pooling)
+        encoder = TextEncoder(backbone, pooling, frozen=self.freeze_encoder)
         kwargs = {**self._module_kwargs(), **self.get_params_for("module")}
         self.module_ = self.module(encoder=encoder, n_labels=len(self.classes_),
                                    **kwargs).to(self.device_)
@@ -371,10 +405,26 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         return callbacks
 
     # ------------------------------------------------------------------ data
+    #: Whether training steps read the token ids of their batches (e.g. to build
+    #: auxiliary inputs from them). If so, ``freeze_encoder`` keeps token batches
+    #: and runs the frozen encoder at every step instead of precomputing embeddings.
+    needs_token_ids = False
+
     def get_dataset(self, X, y=None):
         if isinstance(X, TextDataset):
             return X
-        return TextDataset(tokenize_texts(self.tokenizer_, X, self.max_length), y)
+        input_ids = tokenize_texts(self.tokenizer_, X, self.max_length)
+        encoder = self._text_encoder()
+        if encoder is None or not encoder.frozen or self.needs_token_ids:
+            return TextDataset(input_ids, y)
+        embeddings = frozen_embeddings(
+            encoder, input_ids, pad_token_id=self.tokenizer_.pad_token_id,
+            device=self.device_, precision=self.precision, cache_dir=self.cache_dir)
+        return TextDataset(embeddings, y, lengths=[len(row) for row in input_ids])
+
+    def _text_encoder(self):
+        """The module's :class:`~skemo.encoders.TextEncoder` (also inside wrappers, e.g. DDP)."""
+        return next((m for m in self.module_.modules() if isinstance(m, TextEncoder)), None)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         dataset = self.get_dataset(X, y)
@@ -401,7 +451,9 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
 
     # --------------------------------------------------------------- compute
     def infer(self, x, **fit_params):
-        x = to_tensor(x, device=self.device_)
+        # attention_mask is None in batches of precomputed embeddings (freeze_encoder)
+        x = {key: value if value is None else to_tensor(value, device=self.device_)
+             for key, value in x.items()}
         with self._autocast():
             return self.module_(**x, **fit_params)
 

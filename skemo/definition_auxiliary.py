@@ -347,6 +347,7 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
 
     module = DefinitionAuxiliaryModel
     criterion = ClassificationLoss
+    needs_token_ids = True  # auxiliary steps build (text, definition) pairs from token ids
 
     _parameter_constraints = {
         **EmotionClassifierBase._parameter_constraints,

@@ -214,10 +214,29 @@ def pool(hidden, attention_mask, mode):
 class TextEncoder(nn.Module):
     """A transformer backbone followed by pooling: token ids in, one vector per text out.
 
+    ``forward(input_ids, attention_mask)`` takes either
+
+    - **token ids**: a long tensor ``(B, T)`` with its ``attention_mask``; the
+      backbone runs and the token states are pooled to ``(B, H)``; or
+    - **precomputed pooled embeddings**: a *floating-point* ``input_ids`` of
+      shape ``(B, H)`` (``attention_mask`` may be None) is returned unchanged.
+      This is how ``freeze_encoder=True`` trains only the heads: the frozen
+      encoder's embeddings are computed once (see :mod:`skemo.embedding_cache`)
+      and the batches carry them in place of token ids, so a method's module
+      needs no change to accept them.
+
+    A *frozen* encoder (``frozen=True``) has no trainable parameters, stays in
+    evaluation mode (no dropout) whatever ``train()`` says, runs without
+    autograd and returns float32. With autograd on (training steps) it returns
+    its last result again when called again on the very same, unmodified token
+    tensors with unchanged weights: the label texts of label-text methods are
+    then encoded once, not at every step.
+
     Parameters
     ----------
     backbone : transformers.PreTrainedModel
     pooling : {"mean", "cls", "last"}
+    frozen : bool, default=False
 
     Examples
     --------
@@ -229,18 +248,86 @@ class TextEncoder(nn.Module):
     >>> enc = TextEncoder(load_backbone(tiny), "cls")
     >>> enc(torch.tensor([[101, 2000, 102]]), torch.ones(1, 3, dtype=torch.long)).shape
     torch.Size([1, 16])
+    >>> enc(torch.zeros(2, 16), None).shape  # precomputed pooled embeddings pass through
+    torch.Size([2, 16])
     """
 
-    def __init__(self, backbone, pooling):
+    def __init__(self, backbone, pooling, frozen=False):
         super().__init__()
         self.backbone = backbone
         self.pooling = pooling
+        self.frozen = frozen
+        self._last_call = None
+        self._fingerprint = None
+        if frozen:
+            backbone.requires_grad_(False)
+            self.train(False)
 
     @property
     def hidden_size(self):
         """Width of the pooled vectors."""
         return self.backbone.config.hidden_size
 
-    def forward(self, input_ids, attention_mask):
+    def train(self, mode=True):
+        if not self.frozen:
+            return super().train(mode)
+        if self.training or self.backbone.training:  # else already all in eval mode:
+            super().train(False)                     # skip the walk over every layer
+        return self
+
+    def forward(self, input_ids, attention_mask=None):
+        if input_ids.is_floating_point():
+            return input_ids
+        if not self.frozen:
+            return self._encode(input_ids, attention_mask)
+        remember = torch.is_grad_enabled()  # training steps; evaluation caches elsewhere
+        if remember:
+            key = (input_ids._version, self._weights_version())
+            last = self._last_call
+            if (last is not None and last[0] is input_ids and last[1] is attention_mask
+                    and last[2] == key):
+                return last[3]
+        with torch.no_grad():
+            output = self._encode(input_ids, attention_mask).float()
+        if remember:
+            self._last_call = (input_ids, attention_mask, key, output)
+        return output
+
+    def _encode(self, input_ids, attention_mask):
         out = self.backbone(input_ids=input_ids, attention_mask=attention_mask)
         return pool(out.last_hidden_state, attention_mask, self.pooling)
+
+    def fingerprint(self):
+        """A hash of the backbone's weights and the pooling (hex string).
+
+        Equal fingerprints mean equal pooled embeddings for equal inputs; the
+        embedding cache of ``freeze_encoder`` is keyed on it. It is computed
+        once and recomputed only after a weight changed (in place, or by
+        ``load_state_dict``: every tensor's version counter is part of the memo).
+
+        Examples
+        --------
+        >>> from transformers import BertConfig
+        >>> from skemo.encoders import TextEncoder, load_backbone
+        >>> tiny = BertConfig(hidden_size=16, num_hidden_layers=1,
+        ...                   num_attention_heads=2, intermediate_size=32)
+        >>> len(TextEncoder(load_backbone(tiny), "cls").fingerprint())
+        64
+        """
+        import hashlib
+
+        version = self._weights_version()
+        if self._fingerprint is not None and self._fingerprint[0] == version:
+            return self._fingerprint[1]
+        digest = hashlib.sha256(self.pooling.encode())
+        for name, tensor in self.backbone.state_dict().items():
+            data = tensor.detach().cpu().contiguous().reshape(-1)
+            digest.update(f"{name}:{data.dtype}:{tuple(tensor.shape)}".encode())
+            digest.update(data.view(torch.uint8).numpy())
+        self._fingerprint = (version, digest.hexdigest())
+        return self._fingerprint[1]
+
+    def _weights_version(self):
+        """Identity and in-place version counter of every weight: changes when any weight does."""
+        return tuple((id(t), t._version)
+                     for t in self.backbone.state_dict(keep_vars=True).values())

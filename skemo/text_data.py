@@ -4,7 +4,9 @@ Texts are tokenised once when a dataset is built (``tokenize_texts``), so
 token lengths are known up front: training batches are drawn from shuffled
 buckets of similar length (``LengthBucketBatchSampler``) and prediction runs
 over texts sorted by length, which keeps padding (and wasted compute) small.
-``PadCollator`` pads each batch to its longest member only.
+``PadCollator`` pads each batch to its longest member only. With a frozen
+encoder (``freeze_encoder=True``) a dataset holds the texts' precomputed
+pooled embeddings instead of token ids, and batches stack those.
 """
 
 import warnings
@@ -59,27 +61,44 @@ def _truncate(row, max_length, tokenizer):
 
 
 class TextDataset(Dataset):
-    """Token ids of texts, with optional targets.
+    """Token ids of texts (or their precomputed embeddings), with optional targets.
 
     Parameters
     ----------
-    input_ids : list of list of int
+    input_ids : list of list of int, or ndarray of shape (n, H)
+        Token ids per text, or -- for a frozen encoder (``freeze_encoder``) --
+        a float array of the texts' pooled embeddings.
     y : ndarray or None
         Encoded targets: float (n, L) indicator or int (n,) class ids.
+    lengths : array-like of int or None, default=None
+        Token count per text; None counts the token ids (required with
+        embeddings, whose rows say nothing of the texts' lengths).
 
     Examples
     --------
+    >>> import numpy as np
     >>> from skemo.text_data import TextDataset
     >>> ds = TextDataset([[101, 7, 102], [101, 102]])
     >>> len(ds), ds.lengths.tolist()
     (2, [3, 2])
+    >>> TextDataset(np.zeros((2, 4), np.float32), lengths=[3, 2]).holds_embeddings
+    True
     """
 
-    def __init__(self, input_ids, y=None):
+    def __init__(self, input_ids, y=None, lengths=None):
         self.input_ids = input_ids
         self.y = y
-        self.lengths = np.fromiter((len(row) for row in input_ids), dtype=np.int64,
-                                   count=len(input_ids))
+        if lengths is None:
+            if self.holds_embeddings:
+                raise ValueError("pass the texts' token lengths with embeddings.")
+            lengths = np.fromiter((len(row) for row in input_ids), dtype=np.int64,
+                                  count=len(input_ids))
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+
+    @property
+    def holds_embeddings(self):
+        """Whether the rows are precomputed pooled embeddings rather than token ids."""
+        return isinstance(self.input_ids, np.ndarray) and self.input_ids.dtype.kind == "f"
 
     def __len__(self):
         return len(self.input_ids)
@@ -90,12 +109,19 @@ class TextDataset(Dataset):
 
     def subset(self, indices):
         """A new dataset holding the rows ``indices``, in that order."""
-        return TextDataset([self.input_ids[i] for i in indices],
-                           None if self.y is None else self.y[indices])
+        indices = np.asarray(indices, dtype=np.int64)
+        rows = (self.input_ids[indices] if self.holds_embeddings
+                else [self.input_ids[i] for i in indices])
+        return TextDataset(rows, None if self.y is None else self.y[indices],
+                           lengths=self.lengths[indices])
 
 
 class PadCollator:
     """Stack a batch, padding token ids on the right to the longest text.
+
+    Rows that are precomputed embeddings (float arrays) are stacked into a
+    float ``input_ids`` of shape ``(B, H)`` with ``attention_mask=None``,
+    which :class:`~skemo.encoders.TextEncoder` passes straight through.
 
     Parameters
     ----------
@@ -114,14 +140,16 @@ class PadCollator:
 
     def __call__(self, batch):
         rows, targets = zip(*batch)
+        targets = torch.as_tensor(np.asarray(targets))
+        if isinstance(rows[0], np.ndarray) and rows[0].dtype.kind == "f":
+            return {"input_ids": torch.as_tensor(np.stack(rows)), "attention_mask": None}, targets
         width = max(len(row) for row in rows)
         input_ids = torch.full((len(rows), width), self.pad_token_id, dtype=torch.long)
         attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
         for i, row in enumerate(rows):
             input_ids[i, : len(row)] = torch.as_tensor(row, dtype=torch.long)
             attention_mask[i, : len(row)] = 1
-        return ({"input_ids": input_ids, "attention_mask": attention_mask},
-                torch.as_tensor(np.asarray(targets)))
+        return {"input_ids": input_ids, "attention_mask": attention_mask}, targets
 
 
 class LengthBucketBatchSampler(Sampler):

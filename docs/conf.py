@@ -1,0 +1,84 @@
+"""Sphinx configuration of skemo's documentation.
+
+Build (warnings are errors; the gallery runs every example on CPU)::
+
+    pip install -e ".[docs]"
+    sphinx-build -W -b html docs docs/_build/html
+
+Add ``-D plot_gallery=0`` to skip running the examples while editing text.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS / "_ext"))
+
+# The examples and docstrings must never wait on the Hugging Face Hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+# Progress bars (tqdm's, and the Hub's weight loading) redraw with carriage
+# returns, which the gallery would capture as one long garbled line.
+os.environ.setdefault("TQDM_DISABLE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+import skemo  # noqa: E402
+
+project = "skemo"
+author = "the skemo developers"
+copyright = "2026, the skemo developers"
+version = release = skemo.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+    "skemo_docs",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+default_role = "literal"
+
+# -- API reference ---------------------------------------------------------
+autosummary_generate = True
+autodoc_typehints = "none"
+autodoc_member_order = "groupwise"
+# Class pages list their methods through the autosummary template, not numpydoc.
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_attributes_as_param_list = True
+# Docstring validation runs in the test suite's doctests and review, not here:
+# a validation failure in a module under development must not break the docs.
+numpydoc_validation_checks = set()
+
+# -- HTML --------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"skemo {release}"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+}
+html_static_path = []
+
+# -- Gallery -----------------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    # Run every example, not only plot_*.py; a failing example fails the build.
+    "filename_pattern": r".*\.py$",
+    "abort_on_example_error": True,
+    "within_subsection_order": "skemo_docs.ExampleOrder",
+    "doc_module": ("skemo",),
+    "reference_url": {"skemo": None},
+    "backreferences_dir": "generated/backreferences",
+    "image_scrapers": ("matplotlib",),
+    "matplotlib_animations": False,
+    "remove_config_comments": True,
+    "show_memory": False,
+    "write_computation_times": True,
+}
