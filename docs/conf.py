@@ -74,11 +74,12 @@ sphinx_gallery_conf = {
     "abort_on_example_error": True,
     "within_subsection_order": "skemo_docs.ExampleOrder",
     "doc_module": ("skemo",),
-    "reference_url": {"skemo": None},
     "backreferences_dir": "generated/backreferences",
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
     "remove_config_comments": True,
+    # Show what examples print, not the reprs of their last expressions.
+    "capture_repr": (),
     "show_memory": False,
     "write_computation_times": True,
 }
