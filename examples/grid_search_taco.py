@@ -87,7 +87,8 @@ image = ax.imshow(scores, cmap="viridis")
 ax.set_xticks(range(len(betas)), [f"beta={b}" for b in betas])
 ax.set_yticks(range(len(alphas)), [f"alpha={a}" for a in alphas])
 for (i, j), score in np.ndenumerate(scores):
-    ax.text(j, i, f"{score:.3f}", ha="center", va="center", color="white")
+    ax.text(j, i, f"{score:.3f}", ha="center", va="center",
+            color="black" if score > scores.mean() else "white")
 fig.colorbar(image, ax=ax, label="mean CV macro-F1")
 ax.set_title("TACO loss weights")
 plt.show()

@@ -67,6 +67,7 @@ def skip_metadata_requests(app, what, name, obj, skip, options):
 
 
 def setup(app):
+    app.setup_extension("sphinx.ext.autodoc")
     app.add_directive("optional-literalinclude", OptionalLiteralInclude)
     app.connect("autodoc-skip-member", skip_metadata_requests)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
