@@ -52,7 +52,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .callbacks import LinearWarmupDecay, validation_macro_f1
 from .checkpointing import EpochCheckpoint, restore_last_checkpoint
-from .class_weights import balanced_label_weights
+from .class_weights import balanced_label_weights, prior_logits
 from .embedding_cache import frozen_embeddings
 from .encoders import (
     DEFAULT_ENCODER,
@@ -98,7 +98,12 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         Texts are truncated to this many tokens (with a warning).
     batch_size : int, default=32
     lr : float, default=5e-5
-        Peak learning rate of AdamW.
+        Peak learning rate of AdamW for the pretrained encoder.
+    head_lr : float or None, default=1e-3
+        Peak learning rate of the parameters that start from random
+        initialisation (classification heads, projections); None uses ``lr``.
+        Heads need far larger steps than pretrained weights: at ``lr`` they
+        take most of a short fine-tune to leave their initial values.
     max_epochs : int, default=3
     weight_decay : float, default=0.01
         AdamW weight decay, not applied to biases and normalisation weights.
@@ -197,6 +202,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "warmup_ratio": [Interval(Real, 0, 1, closed="both")],
+        "head_lr": [None, Interval(Real, 0, None, closed="neither")],
         "threshold": [Interval(Real, 0, 1, closed="both"), StrOptions({"tuned"})],
         "class_weight": [None, StrOptions({"balanced"})],
         "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
@@ -221,6 +227,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         max_length=128,
         batch_size=32,
         lr=5e-5,
+        head_lr=1e-3,
         max_epochs=3,
         weight_decay=0.01,
         warmup_ratio=0.1,
@@ -245,6 +252,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         self.tokenizer = tokenizer
         self.pooling = pooling
         self.max_length = max_length
+        self.head_lr = head_lr
         self.weight_decay = weight_decay
         self.warmup_ratio = warmup_ratio
         self.threshold = threshold
@@ -370,19 +378,27 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         return {}
 
     def initialize_optimizer(self, triggered_directly=None):
-        calibration = getattr(self.module_, "calibration_parameters", list)()
-        fixed = {id(p) for p in calibration}
-        params = [p for _, p in self.get_all_learnable_params()
-                  if p.requires_grad and id(p) not in fixed]
+        """AdamW over parameter groups: pretrained encoder at ``lr``, new
+        parameters at ``head_lr``, calibration scalars at ``CALIBRATION_LR``;
+        no weight decay on biases and normalisation weights."""
+        calibration = {id(p) for p in getattr(self.module_, "calibration_parameters", list)()}
+        encoder = {id(p) for p in self.module_.encoder.parameters()}
+        params = [p for _, p in self.get_all_learnable_params() if p.requires_grad]
         kwargs = self.get_params_for("optimizer")
-        kwargs.setdefault("lr", self.lr)
+        lr = kwargs.setdefault("lr", self.lr)
         decay = kwargs.pop("weight_decay", self.weight_decay)
-        groups = [{"params": [p for p in params if p.ndim > 1], "weight_decay": decay},
-                  {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}]
-        if calibration:
-            groups.append({"params": calibration, "weight_decay": 0.0,
-                           "lr": CALIBRATION_LR})
-        self.optimizer_ = self.optimizer(groups, **kwargs)
+        head_lr = lr if self.head_lr is None else self.head_lr
+        groups = []
+        for members, group_lr in ((lambda p: id(p) in encoder, lr),
+                                  (lambda p: id(p) not in encoder | calibration, head_lr)):
+            chosen = [p for p in params if members(p)]
+            groups += [{"params": [p for p in chosen if p.ndim > 1], "weight_decay": decay,
+                        "lr": group_lr},
+                       {"params": [p for p in chosen if p.ndim <= 1], "weight_decay": 0.0,
+                        "lr": group_lr}]
+        groups.append({"params": [p for p in params if id(p) in calibration],
+                       "weight_decay": 0.0, "lr": CALIBRATION_LR})
+        self.optimizer_ = self.optimizer([g for g in groups if g["params"]], **kwargs)
         return self
 
     def get_default_callbacks(self):
@@ -518,6 +534,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         self.validation_indices_ = None  # set by get_split_datasets when training runs
         if reset:
             self.initialize()
+            self._initialize_label_bias(Y)
             if self.checkpoint_dir is not None:
                 self.resumed_epochs_ = restore_last_checkpoint(self, self.checkpoint_dir)
         epochs = self.max_epochs - self.resumed_epochs_
@@ -535,11 +552,29 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         self
         """
         self._check_parameters()
-        texts, Y = self._prepare_fit_data(X, y, reset=not self.initialized_)
+        first = not self.initialized_
+        texts, Y = self._prepare_fit_data(X, y, reset=first)
         self.resumed_epochs_ = 0
+        if first:
+            self.initialize()
+            self._initialize_label_bias(Y)
         NeuralNet.partial_fit(self, texts, Y, **fit_params)
         self._finish_fit(texts, Y)
         return self
+
+    def _initialize_label_bias(self, Y):
+        """Start the label logits' bias at the training prior (see ``prior_logits``).
+
+        Modules whose label logits come from a linear layer expose its bias
+        as ``label_bias()``; the loss then starts at the prior's entropy
+        instead of spending the first epoch learning label frequencies.
+        """
+        label_bias = getattr(self.module_, "label_bias", None)
+        if label_bias is None:
+            return
+        prior = prior_logits(Y, len(self.classes_), self.multilabel_, self.label_weights_)
+        with torch.no_grad():
+            label_bias().copy_(torch.as_tensor(prior))
 
     def _finish_fit(self, texts, Y):
         """After training: method hooks, then thresholds from the validation split."""

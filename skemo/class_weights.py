@@ -1,4 +1,4 @@
-"""Label weights that counter class imbalance in the classification losses."""
+"""Label frequencies in the losses: class weights, and the prior that heads start from."""
 
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
@@ -28,7 +28,7 @@ def balanced_label_weights(Y, n_labels, multilabel):
     >>> import numpy as np
     >>> from skemo.class_weights import balanced_label_weights
     >>> balanced_label_weights(np.array([[1, 0], [0, 1], [0, 1], [0, 1]]), 2, True)
-    array([3.       , 0.3333333], dtype=float32)
+    array([3.        , 0.33333334], dtype=float32)
     """
     if multilabel:
         positives = Y.sum(axis=0)
@@ -37,3 +37,44 @@ def balanced_label_weights(Y, n_labels, multilabel):
     weights = np.ones(n_labels, dtype=np.float32)
     weights[present] = compute_class_weight("balanced", classes=present, y=Y)
     return weights
+
+
+def prior_logits(Y, n_labels, multilabel, weights=None):
+    """Logits of the (weighted) label prior: the best constant prediction.
+
+    A head whose bias starts here predicts each label's training frequency
+    before it has learnt anything, so training spends its steps on telling
+    texts apart, not on learning that most labels are rare. Counts are
+    smoothed by one half so that a label with no positives gets a finite bias.
+
+    Multi-label: ``log(w_l p_l / (1 - p_l))``, the minimiser of BCE with
+    ``pos_weight`` ``w_l`` (1 without weights). Single-label:
+    ``log(w_c p_c)`` centred to mean zero, the minimiser of weighted
+    cross-entropy (softmax ignores the centring).
+
+    Parameters
+    ----------
+    Y : ndarray
+        Encoded targets: (n, L) binary indicator, or (n,) class ids.
+    n_labels : int
+    multilabel : bool
+    weights : ndarray of shape (L,) or None
+        ``pos_weight`` (multi-label) or class weights (single-label).
+
+    Returns
+    -------
+    ndarray of float32, shape (L,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemo.class_weights import prior_logits
+    >>> prior_logits(np.array([[1, 0], [0, 0], [0, 0]]), 2, True).round(3)  # 1.5/4, 0.5/4
+    array([-0.511, -1.946], dtype=float32)
+    """
+    weights = np.ones(n_labels) if weights is None else np.asarray(weights, dtype=float)
+    if multilabel:
+        p = (np.asarray(Y).sum(axis=0) + 0.5) / (len(Y) + 1)
+        return np.log(weights * p / (1 - p)).astype(np.float32)
+    log_p = np.log(weights * (np.bincount(Y, minlength=n_labels) + 0.5))
+    return (log_p - log_p.mean()).astype(np.float32)

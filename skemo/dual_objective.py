@@ -48,6 +48,10 @@ class DualObjectiveModel(SimilarityModel):
         logits = self.head(self.dropout(projected))
         return logits, s.detach() - self.offset / self.temperature, s
 
+    def label_bias(self):
+        """The bias of the head's label logits (initialised to the label prior by ``fit``)."""
+        return self.head.bias
+
 
 class DualObjectiveLoss(nn.Module):
     """``λ_sim · L_sim + λ_cls · L_cls`` on the outputs of :class:`DualObjectiveModel`.

@@ -24,6 +24,10 @@ class ClassifierHeadModel(nn.Module):
     def forward(self, input_ids, attention_mask):
         return self.head(self.dropout(self.encoder(input_ids, attention_mask)))
 
+    def label_bias(self):
+        """The bias of the label logits (initialised to the label prior by ``fit``)."""
+        return self.head.bias
+
 
 class ClassificationLoss(nn.Module):
     """Binary cross-entropy (multi-label) or cross-entropy (single-label) on logits.

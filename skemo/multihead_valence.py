@@ -153,6 +153,10 @@ class MultiHeadValenceModel(nn.Module):
         mixed = (weights.unsqueeze(-1) * features).sum(dim=1)
         return self.output(self.dropout(mixed)), logits[1], logits[2]
 
+    def label_bias(self):
+        """The bias of the emotion logits (initialised to the label prior by ``fit``)."""
+        return (self.output if self.gating else self.heads[0]).bias
+
 
 class MultiHeadValenceLoss(nn.Module):
     """``L_emo + λ_v L_val + λ_i L_int + λ_c L_excl`` for :class:`MultiHeadValenceModel`.

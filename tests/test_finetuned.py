@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from skemo import FineTunedEmotionClassifier
+from skemo.class_weights import prior_logits
 from skemo.finetuned import ClassificationLoss
 
 from .conftest import tiny_llama, tiny_params
@@ -60,3 +61,48 @@ def test_real_minilm_learns_on_sample_texts(sample):
     losses = clf.history[:, "train_loss"]
     assert losses[-1] < losses[0]
     assert clf.module_.encoder.pooling == "mean"
+
+
+def test_prior_logits_by_hand():
+    Y = np.array([[1, 0], [0, 0], [0, 0]])
+    # smoothed frequencies 1.5/4 and 0.5/4; with pos_weight w the odds scale by w
+    expected = np.log([1.5 / 2.5, 0.5 / 3.5])
+    np.testing.assert_allclose(prior_logits(Y, 2, True), expected, rtol=1e-6)
+    np.testing.assert_allclose(prior_logits(Y, 2, True, np.array([2.0, 1.0])),
+                               expected + [math.log(2), 0], rtol=1e-6)
+    # single-label: log frequencies (smoothed), centred; softmax gives back the prior
+    logits = prior_logits(np.array([0, 0, 0, 1]), 3, False)
+    assert logits.sum() == pytest.approx(0, abs=1e-6)
+    np.testing.assert_allclose(torch.softmax(torch.tensor(logits), 0).numpy(),
+                               np.array([3.5, 1.5, 0.5]) / 5.5, rtol=1e-6)
+
+
+@pytest.mark.parametrize("multilabel", [True, False])
+def test_fit_starts_the_label_bias_at_the_prior(multilabel_data, multilabel):
+    X, Y, names = multilabel_data
+    y = Y if multilabel else Y.argmax(axis=1)
+    # learning rates so small that one epoch leaves the initial bias in place
+    clf = FineTunedEmotionClassifier(**tiny_params(max_epochs=1, lr=1e-12, head_lr=1e-12,
+                                                   validation_fraction=None))
+    clf.fit(X, y)
+    encoded = clf.target_encoder_.transform(y)
+    np.testing.assert_allclose(clf.module_.head.bias.detach().numpy(),
+                               prior_logits(encoded, 4, multilabel), atol=1e-5)
+    assert clf.module_.label_bias() is clf.module_.head.bias
+
+
+def test_encoder_trains_at_lr_and_new_parameters_at_head_lr(multilabel_data):
+    X, Y, _ = multilabel_data
+    clf = FineTunedEmotionClassifier(**tiny_params(max_epochs=1, lr=1e-4, head_lr=3e-3))
+    clf.fit(X, Y)
+    lr_of = {id(p): group["initial_lr"] for group in clf.optimizer_.param_groups
+             for p in group["params"]}
+    assert {lr_of[id(p)] for p in clf.module_.encoder.parameters()} == {1e-4}
+    assert {lr_of[id(p)] for p in clf.module_.head.parameters()} == {3e-3}
+    decay_of = {id(p): group["weight_decay"] for group in clf.optimizer_.param_groups
+                for p in group["params"]}
+    assert decay_of[id(clf.module_.head.weight)] == 0.01
+    assert decay_of[id(clf.module_.head.bias)] == 0.0
+    # head_lr=None: one learning rate for everything
+    clf.set_params(head_lr=None).fit(X, Y)
+    assert {group["initial_lr"] for group in clf.optimizer_.param_groups} == {1e-4}
