@@ -45,7 +45,7 @@ from skemo.encoders import DEFAULT_ENCODER, load_backbone, load_tokenizer, resol
 from skemo.precision import autocast, autocast_dtype, resolve_device
 from skemo.text_data import tokenize_texts
 
-HEAD_GRID = {"lr": [3e-4, 1e-3], "module__dropout": [0.0, 0.2], "weight_decay": [0.0, 0.01]}
+HEAD_GRID = {"head_lr": [3e-4, 1e-3], "module__dropout": [0.0, 0.2], "weight_decay": [0.0, 0.01]}
 
 
 def bf16_gemm_peak(device, size=None, repeats=10):
@@ -154,7 +154,7 @@ def prediction_table(texts, Y, names, seed, n_params, peak):
 def grid_table(texts, Y, names, seed, epochs, folds):
     est = FineTunedEmotionClassifier(freeze_encoder=True, max_epochs=epochs,
                                      validation_fraction=None, label_names=names,
-                                     random_state=seed, **{**SETTINGS, "lr": 1e-3})
+                                     random_state=seed, **SETTINGS)
     cv = KFold(folds, shuffle=True, random_state=seed)
     results = {}
     with tempfile.TemporaryDirectory() as cache_dir:

@@ -142,7 +142,8 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         gradients, evaluation mode). Texts are then encoded once per fit --
         not once per epoch -- and batches carry their pooled embeddings
         (:mod:`skemo.embedding_cache`); label texts are still encoded by the
-        frozen encoder. Cannot be combined with ``lora_r``.
+        frozen encoder. The heads then train at ``head_lr``. Cannot be
+        combined with ``lora_r``.
     cache_dir : str, path-like, joblib.Memory or None, default=None
         With ``freeze_encoder``, cache the texts' embeddings here
         (:class:`joblib.Memory`), keyed on the encoder's weights, pooling,

@@ -31,8 +31,8 @@ Examples
 >>> from sklearn.model_selection import GridSearchCV  # doctest: +SKIP
 >>> from skemo import FineTunedEmotionClassifier  # doctest: +SKIP
 >>> clf = FineTunedEmotionClassifier(freeze_encoder=True, cache_dir="emb-cache",
-...                                  lr=1e-3, max_epochs=10)  # doctest: +SKIP
->>> grid = GridSearchCV(clf, {"lr": [3e-4, 1e-3, 3e-3], "module__dropout": [0.0, 0.1]},
+...                                  max_epochs=10)  # doctest: +SKIP
+>>> grid = GridSearchCV(clf, {"head_lr": [3e-4, 1e-3, 3e-3], "module__dropout": [0.0, 0.1]},
 ...                     cv=5)  # doctest: +SKIP
 >>> grid.fit(texts, y)  # encodes each fold's texts once, not six times  # doctest: +SKIP
 """
