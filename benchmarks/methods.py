@@ -131,7 +131,8 @@ def open_vocabulary_auc(args, held_out="gratitude"):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=list(DATASETS),
+                        help="datasets of the main table (none: only the open-vocabulary check)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--train-size", type=int, default=None, help="default: full train")
     parser.add_argument("--eval-size", type=int, default=None, help="default: full dev/test")
