@@ -11,7 +11,8 @@ training texts with the offline MiniLM encoder:
     and truncation, in fp32 and bf16 (the pipeline under the same autocast);
 (c) an 8-point ``GridSearchCV`` over head parameters with
     ``freeze_encoder=True``, without and with ``cache_dir`` (identical
-    ``cv_results_`` expected);
+    ``cv_results_`` expected), scored by label ranking average precision
+    (threshold-free, so short head trainings still rank the points);
 (d) the bf16 GEMM peak that the FLOP utilisations of (a) and (b) are
     measured against.
 
@@ -36,6 +37,7 @@ import warnings
 
 import numpy as np
 import torch
+from sklearn.metrics import label_ranking_average_precision_score, make_scorer
 from sklearn.model_selection import GridSearchCV, KFold
 
 from baseline import SETTINGS, hand_written_epoch, skemo_epoch
@@ -45,6 +47,7 @@ from skemo.encoders import DEFAULT_ENCODER, load_backbone, load_tokenizer, resol
 from skemo.precision import autocast, autocast_dtype, resolve_device
 from skemo.text_data import tokenize_texts
 
+RANKING = make_scorer(label_ranking_average_precision_score, response_method="predict_proba")
 HEAD_GRID = {"head_lr": [3e-4, 1e-3], "module__dropout": [0.0, 0.2], "weight_decay": [0.0, 0.01]}
 
 
@@ -160,7 +163,7 @@ def grid_table(texts, Y, names, seed, epochs, folds):
     with tempfile.TemporaryDirectory() as cache_dir:
         for name, cache in (("uncached", None), ("cache_dir", cache_dir)):
             search = GridSearchCV(est.set_params(cache_dir=cache), HEAD_GRID, cv=cv,
-                                  refit=False)
+                                  scoring=RANKING, refit=False)
             _, seconds = timed(search.fit, texts, Y)
             results[name] = (seconds, search.cv_results_)
     (plain, plain_cv), (cached, cached_cv) = results["uncached"], results["cache_dir"]
@@ -173,7 +176,9 @@ def grid_table(texts, Y, names, seed, epochs, folds):
     print(f"| computed in every fit | {plain:.1f} | 1.00 |")
     print(f"| cached (cache_dir) | {cached:.1f} | **{plain / cached:.2f}x** |")
     print(f"\nidentical cv_results_ test scores: **{'yes' if identical else 'NO'}** "
-          f"(best mean macro-F1 {plain_cv['mean_test_score'].max():.4f}); goal >= 5x\n")
+          f"(mean label ranking average precision from "
+          f"{plain_cv['mean_test_score'].min():.4f} to {plain_cv['mean_test_score'].max():.4f} "
+          "over the grid); goal >= 5x\n")
 
 
 def main():

@@ -19,7 +19,7 @@ What the base adds, once for all methods:
   schedule, ``device="auto"``, autocast ``precision``, repeatable
   ``random_state``, and safetensors persistence (:meth:`save`);
 - ``freeze_encoder``: train only the heads, on encoder embeddings computed
-  once per fit, or once for many fits with ``cache_dir``
+  once per fit, or once per text for many fits with ``cache_dir``
   (:mod:`skemo.embedding_cache`).
 
 A method is a subclass that sets two class attributes: ``module`` (an
@@ -36,7 +36,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from joblib import Memory
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
 from skorch.utils import noop, to_tensor
@@ -144,12 +143,12 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         (:mod:`skemo.embedding_cache`); label texts are still encoded by the
         frozen encoder. The heads then train at ``head_lr``. Cannot be
         combined with ``lora_r``.
-    cache_dir : str, path-like, joblib.Memory or None, default=None
-        With ``freeze_encoder``, cache the texts' embeddings here
-        (:class:`joblib.Memory`), keyed on the encoder's weights, pooling,
-        precision and the tokenised texts, so that fits on the same texts --
-        the parameter points of a grid search -- encode them only once.
-        Unused without ``freeze_encoder``.
+    cache_dir : str, path-like or None, default=None
+        With ``freeze_encoder``, cache each text's embedding in this
+        directory, keyed on the encoder's weights, pooling, precision and the
+        text's token ids, so that fits sharing texts -- the folds and
+        parameter points of a grid search -- encode each text only once
+        (:mod:`skemo.embedding_cache`). Unused without ``freeze_encoder``.
     device : str or None, default="auto"
         ``"auto"`` (or None) uses CUDA when available, else the CPU.
     precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
@@ -213,7 +212,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         "lora_alpha": [Interval(Real, 0, None, closed="neither")],
         "lora_dropout": [Interval(Real, 0, 1, closed="left")],
         "freeze_encoder": ["boolean"],
-        "cache_dir": [None, str, os.PathLike, Memory],
+        "cache_dir": [None, str, os.PathLike],
         "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],

@@ -1,30 +1,48 @@
-"""Embeddings of a frozen encoder, computed once and cached on disk.
+"""Embeddings of a frozen encoder, computed once per text and cached on disk.
 
 With ``freeze_encoder=True`` an estimator trains only its heads and
 projections: the encoder's pooled embedding of a text never changes, so it
-is computed once -- in length-sorted batches, under
-:func:`torch.inference_mode` and the estimator's ``precision`` -- and the
-training batches carry embeddings instead of token ids (a float
-``input_ids`` that :class:`~skemo.encoders.TextEncoder` passes through).
-Without ``cache_dir`` that happens once per ``fit`` (and once per
+is computed once -- under :func:`torch.inference_mode` and the estimator's
+``precision`` -- and the training batches carry embeddings instead of token
+ids (a float ``input_ids`` that :class:`~skemo.encoders.TextEncoder` passes
+through). Without ``cache_dir`` that happens once per ``fit`` (and once per
 ``predict_proba`` call), instead of once per epoch.
 
-With ``cache_dir`` the embeddings go through :class:`joblib.Memory`, keyed on
+**Batch-invariant embeddings.** A text's embedding must not depend on the
+other texts it was computed with, or a cached embedding would differ from a
+freshly computed one: the padded width and the row count of a batch change
+the kernels a matrix product runs, and with them the last bits of its
+result (by up to 4e-3 under bf16). :func:`pooled_embeddings` therefore pads
+each text to the next multiple of :data:`PAD_MULTIPLE` tokens -- a width
+that depends on the text alone -- and runs texts of one width together in
+passes of exactly ``batch_size`` rows (a short pass is filled up with
+repeats of its last text, whose results are dropped). So a text's embedding
+is the same bits in any call, on the same device and precision; the price is
+at most ``PAD_MULTIPLE - 1`` padding tokens per text and ``batch_size - 1``
+filler rows per width.
+
+**The cache.** With ``cache_dir``, each text's embedding is stored under a
+key of its token ids (which also capture the tokenizer and ``max_length``:
+texts truncated differently are different keys), in a namespace for
 
 - a fingerprint of the encoder's weights and pooling
-  (:meth:`~skemo.encoders.TextEncoder.fingerprint`): new weights, new entries;
-- the token ids of the texts, which also capture the tokenizer and
-  ``max_length`` (texts truncated differently are different keys);
+  (:meth:`~skemo.encoders.TextEncoder.fingerprint`): new weights, new
+  namespace;
 - the autocast dtype of ``precision`` and the device type (CPU and CUDA
-  kernels round differently), and the batch size and padding token, which
-  decide how texts are batched.
+  kernels round differently), and ``batch_size``, :data:`PAD_MULTIPLE` and
+  the padding token (the shape and contents of the passes).
 
-Fits that share those -- the folds and parameter points of a
-:class:`~sklearn.model_selection.GridSearchCV` over head parameters, or a
-re-run of a script -- read the embeddings instead of encoding again. A
-``cache_dir`` on a shared file system serves every worker of a Dask cluster
-(see :mod:`skemo.scale_out`). The cache never expires: delete the directory
-(or call ``joblib.Memory(cache_dir).clear()``) to reclaim the space.
+A call encodes only the texts it does not find, and stores them as one
+*shard* (two ``.npy`` files, written to temporary names and then renamed, so
+readers never see half a shard and concurrent writers -- the workers of a
+Dask cluster on a shared file system (see :mod:`skemo.scale_out`) -- never
+clash). Fits that share texts read them instead of encoding again: the
+parameter points of a :class:`~sklearn.model_selection.GridSearchCV` over
+head parameters, *and its folds* (fold ``k`` trains on texts that other
+folds already encoded), or a re-run of a script. :class:`joblib.Memory`
+memoises whole calls, which would miss across folds (every fold passes a
+different set of texts); this store is keyed per text instead. It never
+expires: delete the directory to reclaim the space.
 
 Examples
 --------
@@ -34,26 +52,34 @@ Examples
 ...                                  max_epochs=10)  # doctest: +SKIP
 >>> grid = GridSearchCV(clf, {"head_lr": [3e-4, 1e-3, 3e-3], "module__dropout": [0.0, 0.1]},
 ...                     cv=5)  # doctest: +SKIP
->>> grid.fit(texts, y)  # encodes each fold's texts once, not six times  # doctest: +SKIP
+>>> grid.fit(texts, y)  # encodes each text once, not 30 times  # doctest: +SKIP
 """
 
-import itertools
+import hashlib
 import os
+import uuid
+from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import torch
-from joblib import Memory
 
 from .precision import autocast, autocast_dtype
-from .text_data import PadCollator
 
-#: Texts per forward pass when computing embeddings (part of the cache key).
+#: Rows of every forward pass when computing embeddings (part of the cache key).
 EMBEDDING_BATCH_SIZE = 64
+#: Texts are padded to the next multiple of this many tokens (part of the cache key).
+PAD_MULTIPLE = 8
+_KEY_BYTES = 16
 
 
 def pooled_embeddings(encoder, input_ids, *, pad_token_id, device, precision,
                       batch_size=EMBEDDING_BATCH_SIZE):
-    """Pooled embeddings of tokenised texts, computed in length-sorted batches.
+    """Pooled embeddings of tokenised texts, each independent of the others.
+
+    Every forward pass has the same rows and a width that depends only on
+    the lengths of its texts (see the module docstring), so a text's
+    embedding is the same whatever the other texts of the call.
 
     Parameters
     ----------
@@ -64,6 +90,7 @@ def pooled_embeddings(encoder, input_ids, *, pad_token_id, device, precision,
     device : str
     precision : {"auto", "fp32", "bf16", "fp16"}
     batch_size : int, default=64
+        Rows of every forward pass.
 
     Returns
     -------
@@ -83,33 +110,27 @@ def pooled_embeddings(encoder, input_ids, *, pad_token_id, device, precision,
     (2, 16)
     """
     encoder.eval()
-    collate = PadCollator(pad_token_id)
-    order = np.argsort([len(row) for row in input_ids], kind="stable")
     out = np.empty((len(input_ids), encoder.hidden_size), dtype=np.float32)
+    by_width = defaultdict(list)
+    for i, row in enumerate(input_ids):
+        by_width[-(-len(row) // PAD_MULTIPLE) * PAD_MULTIPLE].append(i)
     with torch.inference_mode(), autocast(precision, device):
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            X, _ = collate([(input_ids[i], 0) for i in rows])
-            pooled = encoder(X["input_ids"].to(device), X["attention_mask"].to(device))
-            out[rows] = pooled.float().cpu().numpy()
+        for width, rows in sorted(by_width.items()):
+            for start in range(0, len(rows), batch_size):
+                chunk = rows[start:start + batch_size]
+                ids = torch.full((batch_size, width), pad_token_id, dtype=torch.long)
+                mask = torch.zeros((batch_size, width), dtype=torch.long)
+                for r, i in enumerate(chunk + chunk[-1:] * (batch_size - len(chunk))):
+                    ids[r, :len(input_ids[i])] = torch.as_tensor(input_ids[i])
+                    mask[r, :len(input_ids[i])] = 1
+                pooled = encoder(ids.to(device), mask.to(device))
+                out[chunk] = pooled[:len(chunk)].float().cpu().numpy()
     return out
-
-
-def _cached_pooled_embeddings(fingerprint, precision_dtype, device_type, batch_size,
-                              pad_token_id, token_ids, lengths, *, encoder, device, precision):
-    """The function :class:`joblib.Memory` caches: the arguments but the last three are the key.
-
-    The texts come as one flat array of token ids and their lengths, which
-    joblib hashes much faster than lists of lists.
-    """
-    input_ids = np.split(token_ids, np.cumsum(lengths)[:-1]) if len(lengths) else []
-    return pooled_embeddings(encoder, input_ids, pad_token_id=pad_token_id, device=device,
-                             precision=precision, batch_size=batch_size)
 
 
 def frozen_embeddings(encoder, input_ids, *, pad_token_id, device, precision,
                       cache_dir=None, batch_size=EMBEDDING_BATCH_SIZE):
-    """Pooled embeddings of a frozen encoder, read from ``cache_dir`` when computed before.
+    """Pooled embeddings of a frozen encoder, read from ``cache_dir`` for texts seen before.
 
     Parameters
     ----------
@@ -118,14 +139,15 @@ def frozen_embeddings(encoder, input_ids, *, pad_token_id, device, precision,
     pad_token_id : int
     device : str
     precision : {"auto", "fp32", "bf16", "fp16"}
-    cache_dir : str, path-like, joblib.Memory or None, default=None
-        None computes the embeddings; otherwise they are cached there (see the
-        module docstring for the key).
+    cache_dir : str, path-like or None, default=None
+        None computes the embeddings; otherwise each text's embedding is
+        cached there (see the module docstring for the key).
     batch_size : int, default=64
 
     Returns
     -------
     ndarray of shape (n_texts, hidden_size), float32
+        Identical to :func:`pooled_embeddings` of the same texts.
 
     Examples
     --------
@@ -139,25 +161,65 @@ def frozen_embeddings(encoder, input_ids, *, pad_token_id, device, precision,
     >>> with tempfile.TemporaryDirectory() as cache:
     ...     first = frozen_embeddings(enc, [[101, 7, 102]], pad_token_id=0, device="cpu",
     ...                               precision="fp32", cache_dir=cache)
-    ...     again = frozen_embeddings(enc, [[101, 7, 102]], pad_token_id=0, device="cpu",
-    ...                               precision="fp32", cache_dir=cache)
-    >>> bool((first == again).all())
+    ...     both = frozen_embeddings(enc, [[101, 8, 102], [101, 7, 102]], pad_token_id=0,
+    ...                              device="cpu", precision="fp32", cache_dir=cache)
+    >>> bool((both[1] == first[0]).all())
     True
     """
     if cache_dir is None:
-        return pooled_embeddings(encoder, input_ids, pad_token_id=pad_token_id,
-                                 device=device, precision=precision, batch_size=batch_size)
-    memory = (cache_dir if isinstance(cache_dir, Memory)
-              else Memory(os.fspath(cache_dir), verbose=0))
-    cached = memory.cache(_cached_pooled_embeddings,
-                          ignore=["encoder", "device", "precision"])
+        return pooled_embeddings(encoder, input_ids, pad_token_id=pad_token_id, device=device,
+                                 precision=precision, batch_size=batch_size)
     dtype = autocast_dtype(precision, device)
-    lengths = np.fromiter(map(len, input_ids), dtype=np.int64, count=len(input_ids))
-    token_ids = np.fromiter(itertools.chain.from_iterable(input_ids), dtype=np.int64,
-                            count=int(lengths.sum()))
-    return cached(encoder.fingerprint(), "fp32" if dtype is None else str(dtype),
-                  torch.device(device).type, batch_size, pad_token_id, token_ids, lengths,
-                  encoder=encoder, device=device, precision=precision)
+    space = "|".join(map(str, (encoder.fingerprint(), "fp32" if dtype is None else dtype,
+                               torch.device(device).type, batch_size, PAD_MULTIPLE,
+                               pad_token_id)))
+    namespace = Path(cache_dir) / hashlib.sha256(space.encode()).hexdigest()[:32]
+    keys = [hashlib.blake2b(np.asarray(row, dtype=np.int64).tobytes(),
+                            digest_size=_KEY_BYTES).digest() for row in input_ids]
+    stored = _read_shards(namespace, set(keys))
+    missing = {}  # key -> first row with it
+    for i, key in enumerate(keys):
+        if key not in stored:
+            missing.setdefault(key, i)
+    if missing:
+        computed = pooled_embeddings(encoder, [input_ids[i] for i in missing.values()],
+                                     pad_token_id=pad_token_id, device=device,
+                                     precision=precision, batch_size=batch_size)
+        _write_shard(namespace, list(missing), computed)
+        stored.update(zip(missing, computed))
+    out = np.empty((len(keys), encoder.hidden_size), dtype=np.float32)
+    for i, key in enumerate(keys):
+        out[i] = stored[key]
+    return out
 
 
-__all__ = ["EMBEDDING_BATCH_SIZE", "frozen_embeddings", "pooled_embeddings"]
+def _read_shards(namespace, wanted):
+    """The stored embeddings of the keys in ``wanted``: a dict key -> row."""
+    found = {}
+    for keys_file in sorted(namespace.glob("*.keys.npy")):
+        keys = np.load(keys_file).tobytes()
+        rows = {}
+        for j in range(len(keys) // _KEY_BYTES):
+            key = keys[j * _KEY_BYTES:(j + 1) * _KEY_BYTES]
+            if key in wanted and key not in found:
+                rows[key] = j
+        if rows:
+            shard = keys_file.name[:-len(".keys.npy")]
+            embeddings = np.load(namespace / f"{shard}.npy", mmap_mode="r")
+            found.update(zip(rows, embeddings[list(rows.values())]))
+    return found
+
+
+def _write_shard(namespace, keys, embeddings):
+    """Store one shard; its keys file, renamed into place last, publishes it."""
+    namespace.mkdir(parents=True, exist_ok=True)
+    shard = uuid.uuid4().hex
+    key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, _KEY_BYTES)
+    for suffix, array in ((".npy", embeddings), (".keys.npy", key_array)):
+        partial = namespace / f".{shard}{suffix}.partial"
+        with open(partial, "wb") as file:
+            np.save(file, array)
+        os.replace(partial, namespace / f"{shard}{suffix}")
+
+
+__all__ = ["EMBEDDING_BATCH_SIZE", "PAD_MULTIPLE", "frozen_embeddings", "pooled_embeddings"]

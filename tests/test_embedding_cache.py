@@ -1,12 +1,10 @@
-"""freeze_encoder: frozen encoders, precomputed embeddings and their joblib cache."""
+"""freeze_encoder: frozen encoders, precomputed embeddings and their per-text cache."""
 
 import numpy as np
 import pytest
 import torch
-from joblib import Memory
-
 from skemo import FineTunedEmotionClassifier, SimilarityEmotionClassifier, load
-from skemo.embedding_cache import frozen_embeddings
+from skemo.embedding_cache import frozen_embeddings, pooled_embeddings
 from skemo.encoders import TextEncoder, load_backbone, load_tokenizer
 from skemo.text_data import PadCollator, TextDataset, tokenize_texts
 
@@ -17,13 +15,16 @@ ESTIMATORS = [FineTunedEmotionClassifier, SimilarityEmotionClassifier]
 
 @pytest.fixture
 def encoded_rows(monkeypatch):
-    """Every token row the (frozen or not) encoder runs on, as tuples of real token ids."""
+    """The distinct token rows of each encoder pass, as tuples of real token ids.
+
+    Distinct, because embedding passes fill short batches with repeats.
+    """
     rows = []
     original = TextEncoder._encode
 
     def counting(self, input_ids, attention_mask):
-        rows.extend(tuple(ids[mask.bool()].tolist())
-                    for ids, mask in zip(input_ids, attention_mask))
+        rows.extend(dict.fromkeys(tuple(ids[mask.bool()].tolist())
+                                  for ids, mask in zip(input_ids, attention_mask)))
         return original(self, input_ids, attention_mask)
 
     monkeypatch.setattr(TextEncoder, "_encode", counting)
@@ -110,7 +111,7 @@ def test_cache_hit_returns_identical_arrays_without_encoding(frozen_encoder, tmp
     assert len(encoded_rows) == 3
     torch.manual_seed(0)  # a new encoder object with the same weights
     twin = TextEncoder(load_backbone(tiny_bert()), "mean", frozen=True)
-    again = embed(twin, ids, Memory(str(tmp_path), verbose=0))  # a Memory works too
+    again = embed(twin, ids, str(tmp_path))
     assert len(encoded_rows) == 3
     assert again.dtype == np.float32 and np.array_equal(first, again)
 
@@ -119,16 +120,51 @@ def test_cache_misses_on_other_weights_texts_or_precision(frozen_encoder, tmp_pa
                                                           encoded_rows):
     ids = [[101, 7, 8, 102], [101, 102]]
     first = embed(frozen_encoder, ids, tmp_path)
-    embed(frozen_encoder, [[101, 7, 8, 102], [101, 9, 102]], tmp_path)   # other texts
-    assert len(encoded_rows) == 4
+    embed(frozen_encoder, [[101, 7, 8, 102], [101, 9, 102]], tmp_path)   # one new text
+    assert encoded_rows[2:] == [(101, 9, 102)]
     embed(frozen_encoder, ids, tmp_path, precision="bf16")               # other precision
-    assert len(encoded_rows) == 6
+    assert len(encoded_rows) == 5
     with torch.no_grad():
         frozen_encoder.backbone.embeddings.word_embeddings.weight[7] += 1.0
     changed = embed(frozen_encoder, ids, tmp_path)                        # other weights
-    assert len(encoded_rows) == 8
+    assert len(encoded_rows) == 7
     assert not np.array_equal(changed[0], first[0])
     np.testing.assert_array_equal(changed[1], first[1])
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_texts_embedding_does_not_depend_on_the_other_texts(frozen_encoder, precision):
+    text = [101, 7, 8, 9, 102]
+    alone = pooled_embeddings(frozen_encoder, [text], pad_token_id=0, device="cpu",
+                              precision=precision)
+    others = [[101] + list(range(i, i + 2 + i % 5)) + [102] for i in range(10, 80)]
+    mixed = pooled_embeddings(frozen_encoder, others[:40] + [text] + others[40:] + [[101, 102]],
+                              pad_token_id=0, device="cpu", precision=precision)
+    assert np.array_equal(mixed[40], alone[0])
+
+
+def test_texts_are_read_across_calls_and_duplicates_encoded_once(frozen_encoder, tmp_path,
+                                                                 encoded_rows):
+    fold_a = [[101, 7, 102], [101, 8, 102], [101, 9, 9, 102]]
+    fold_b = [[101, 9, 9, 102], [101, 6, 102], [101, 6, 102], [101, 7, 102]]
+    a = embed(frozen_encoder, fold_a, tmp_path)
+    b = embed(frozen_encoder, fold_b, tmp_path)
+    assert encoded_rows[3:] == [(101, 6, 102)]
+    np.testing.assert_array_equal(b, embed(frozen_encoder, fold_b, None))
+    assert len(encoded_rows) == 7  # fold_b again, without the cache: its 3 distinct texts
+    np.testing.assert_array_equal(b[[0, 3]], a[[2, 0]])
+    np.testing.assert_array_equal(b[1], b[2])
+
+
+def test_half_written_shards_are_ignored(frozen_encoder, tmp_path, encoded_rows):
+    ids = [[101, 7, 102]]
+    first = embed(frozen_encoder, ids, tmp_path)
+    (namespace,) = tmp_path.iterdir()
+    for keys in namespace.glob("*.keys.npy"):
+        keys.rename(namespace / f".{keys.name}.partial")  # as if the writer had died
+    np.testing.assert_array_equal(embed(frozen_encoder, ids, tmp_path), first)
+    assert len(encoded_rows) == 2
+    assert embed(frozen_encoder, [], tmp_path).shape == (0, 32)
 
 
 def test_cache_misses_when_max_length_truncates_differently(multilabel_data, tmp_path,
@@ -145,7 +181,8 @@ def test_cache_misses_when_max_length_truncates_differently(multilabel_data, tmp
     assert len(encoded_rows) == n_first
     with pytest.warns(UserWarning, match="truncated"):
         frozen(FineTunedEmotionClassifier, **params, max_length=long - 1).fit(texts, Y)
-    assert len(encoded_rows) == 2 * n_first
+    truncated = encoded_rows[n_first:]  # only the texts that lost tokens are new
+    assert truncated and all(len(row) == long - 1 for row in truncated)
 
 
 # ------------------------------------------------------------------ estimators
