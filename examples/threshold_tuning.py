@@ -19,7 +19,6 @@ the F1-versus-threshold curve of each label.
 # ``predict`` applies, and can be changed after ``fit``.
 
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.metrics import f1_score
 
 from skemo import FineTunedEmotionClassifier
@@ -29,17 +28,9 @@ from skemo.thresholds import apply_thresholds, tune_thresholds
 
 LABELS = ["admiration", "amusement", "anger", "curiosity", "gratitude", "love"]
 
-
-def labelled_subset(split):
-    """Texts of the sample with at least one of LABELS, and their indicator matrix."""
-    data = load_goemotions_sample(split)
-    Y = data.target[:, [data.target_names.index(name) for name in LABELS]]
-    rows = np.flatnonzero(Y.any(axis=1))
-    return [data.data[i] for i in rows], Y[rows]
-
-
-X_train, Y_train = labelled_subset("train")
-X_test, Y_test = labelled_subset("test")
+# The sample's texts that carry one of LABELS, with those labels only.
+X_train, Y_train = load_goemotions_sample("train", return_X_y=True, labels=LABELS)
+X_test, Y_test = load_goemotions_sample("test", return_X_y=True, labels=LABELS)
 
 clf = FineTunedEmotionClassifier(
     max_epochs=3,

@@ -26,17 +26,9 @@ from skemo.plot import plot_circumplex
 
 LABELS = ["admiration", "amusement", "anger", "gratitude", "love", "sadness", "fear", "joy"]
 
-
-def labelled_subset(split):
-    """Texts of the sample with at least one of LABELS, and their indicator matrix."""
-    data = load_goemotions_sample(split)
-    Y = data.target[:, [data.target_names.index(name) for name in LABELS]]
-    rows = np.flatnonzero(Y.any(axis=1))
-    return [data.data[i] for i in rows], Y[rows]
-
-
-X_train, Y_train = labelled_subset("train")
-X_test, Y_test = labelled_subset("test")
+# The sample's texts that carry one of LABELS, with those labels only.
+X_train, Y_train = load_goemotions_sample("train", return_X_y=True, labels=LABELS)
+X_test, Y_test = load_goemotions_sample("test", return_X_y=True, labels=LABELS)
 
 # %%
 # Fit

@@ -42,12 +42,10 @@ def sample():
 
 
 @pytest.fixture(scope="session")
-def multilabel_data(sample):
+def multilabel_data():
     """96 sample texts whose labels include one of 4 frequent labels; (X, Y, names)."""
-    cols = [sample.target_names.index(name) for name in LABELS]
-    Y = sample.target[:, cols]
-    rows = np.flatnonzero(Y.sum(axis=1) > 0)[:N_TEXTS]
-    return [sample.data[i] for i in rows], Y[rows].astype(np.int64), list(LABELS)
+    X, Y = load_goemotions_sample(return_X_y=True, labels=LABELS)
+    return X[:N_TEXTS], Y[:N_TEXTS].astype(np.int64), list(LABELS)
 
 
 @pytest.fixture(scope="session")

@@ -318,3 +318,36 @@ def test_taco_labels_follow_label2idx(label_set, folder, key):
     test = load_real(label_set, "test")
     assert test.data[0] == first["text"] != first["aug_text"]
     assert test.target[0] == int(first["label"])
+
+
+def test_labels_keep_those_columns_and_the_texts_that_carry_them():
+    full = load_goemotions_sample("test")
+    few = load_goemotions_sample("test", labels=["joy", "anger"])
+    cols = [full.target_names.index("joy"), full.target_names.index("anger")]
+    rows = np.flatnonzero(full.target[:, cols].any(axis=1))
+    assert few.target_names == ["joy", "anger"] and list(few.descriptions) == ["joy", "anger"]
+    assert few.data == [full.data[i] for i in rows]
+    np.testing.assert_array_equal(few.target, full.target[rows][:, cols])
+    assert "2 labels (multi-label): only these and their texts." in few.DESCR
+    X, y = load_goemotions_sample("test", return_X_y=True, labels=["joy", "anger"])
+    assert X == few.data and np.array_equal(y, few.target)
+
+
+@pytest.mark.parametrize("labels, match", [
+    (["joy", "glee"], r"unknown: \['glee'\]"),
+    (["joy", "joy"], "distinct"),
+    ([], "distinct"),
+])
+def test_bad_labels_are_named(labels, match):
+    with pytest.raises(ValueError, match=match):
+        load_goemotions_sample(labels=labels)
+
+
+@needs_real_data
+def test_labels_of_a_single_label_set_renumber_the_classes():
+    full = load_real("emotion", "test")
+    few = load_emotion(split="test", data_home=REAL_DATA, labels=["surprise", "sadness"])
+    keep = np.isin(full.target, [5, 0])
+    assert few.target_names == ["surprise", "sadness"] and len(few.data) == keep.sum() == 647
+    np.testing.assert_array_equal(few.target, np.where(full.target[keep] == 5, 0, 1))
+    assert few.data == [text for text, k in zip(full.data, keep) if k]

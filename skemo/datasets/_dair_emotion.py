@@ -14,7 +14,8 @@ _FILES = {
 
 
 def load_emotion(
-    *, split="train", data_home=None, download_if_missing=True, return_X_y=False
+    *, split="train", data_home=None, download_if_missing=True, return_X_y=False,
+    labels=None,
 ):
     """Load a split of the dair-ai emotion dataset (English tweets, single-label).
 
@@ -38,6 +39,9 @@ def load_emotion(
         header line that copy added, and check the sha256 of the rest.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    labels : list of str, default=None
+        Keep only these labels, in this order (they become ``target_names``),
+        and only the texts that carry one of them.
 
     Returns
     -------
@@ -65,8 +69,8 @@ def load_emotion(
     class_ids = {name: i for i, name in enumerate(label_names("emotion"))}
     # Lines are "text;label"; the text may itself contain ";".
     with path.open(encoding="utf-8", newline="\n") as f:
-        texts, labels = zip(*(line.rstrip("\n").rsplit(";", 1) for line in f))
-    target = np.array([class_ids[label] for label in labels], dtype=np.int64)
+        texts, names = zip(*(line.rstrip("\n").rsplit(";", 1) for line in f))
+    target = np.array([class_ids[name] for name in names], dtype=np.int64)
     return make_dataset(
         list(texts),
         target,
@@ -74,4 +78,5 @@ def load_emotion(
         card="emotion",
         split=split,
         return_X_y=return_X_y,
+        labels=labels,
     )

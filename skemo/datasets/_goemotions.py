@@ -39,6 +39,7 @@ def load_goemotions(
     data_home=None,
     download_if_missing=True,
     return_X_y=False,
+    labels=None,
 ):
     """Load a split of GoEmotions (Reddit comments, multi-label).
 
@@ -63,6 +64,9 @@ def load_goemotions(
         sha256.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    labels : list of str, default=None
+        Keep only these labels, in this order (they become ``target_names``),
+        and only the texts that carry one of them.
 
     Returns
     -------
@@ -97,11 +101,12 @@ def load_goemotions(
         card="goemotions",
         split=split,
         return_X_y=return_X_y,
+        labels=labels,
         subset=subset,
     )
 
 
-def load_goemotions_sample(split="train", return_X_y=False):
+def load_goemotions_sample(split="train", return_X_y=False, labels=None):
     """Load the small GoEmotions sample that ships with skemo.
 
     About 1000 training and 400 test comments (exactly 1005 and 411) drawn
@@ -116,6 +121,9 @@ def load_goemotions_sample(split="train", return_X_y=False):
         Drawn from GoEmotions' train and test splits respectively.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    labels : list of str, default=None
+        Keep only these labels, in this order (they become ``target_names``),
+        and only the texts that carry one of them.
 
     Returns
     -------
@@ -133,6 +141,9 @@ def load_goemotions_sample(split="train", return_X_y=False):
     >>> X, y = load_goemotions_sample(return_X_y=True)
     >>> len(X), y.shape
     (1005, (1005, 28))
+    >>> few = load_goemotions_sample(labels=["joy", "anger"])
+    >>> few.target_names, few.target.shape[1], bool(few.target.any(axis=1).all())
+    (['joy', 'anger'], 2, True)
     """
     check_option("split", split, ("train", "test"))
     path = DATA_DIR / "goemotions_sample" / f"{split}.tsv"
@@ -144,4 +155,5 @@ def load_goemotions_sample(split="train", return_X_y=False):
         card="goemotions_sample",
         split=split,
         return_X_y=return_X_y,
+        labels=labels,
     )

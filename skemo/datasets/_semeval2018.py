@@ -16,7 +16,8 @@ _FILES = {
 
 
 def load_semeval2018_ec(
-    *, split="train", data_home=None, download_if_missing=True, return_X_y=False
+    *, split="train", data_home=None, download_if_missing=True, return_X_y=False,
+    labels=None,
 ):
     """Load a split of SemEval-2018 Task 1 E-c (English tweets, multi-label).
 
@@ -39,6 +40,9 @@ def load_semeval2018_ec(
         sha256.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    labels : list of str, default=None
+        Keep only these labels, in this order (they become ``target_names``),
+        and only the texts that carry one of them.
 
     Returns
     -------
@@ -79,4 +83,5 @@ def load_semeval2018_ec(
         card="semeval2018_ec",
         split=split,
         return_X_y=return_X_y,
+        labels=labels,
     )

@@ -10,7 +10,8 @@ from skemo.datasets._fetch import fetch_file
 _SPLIT_FILES = {"train": "train.csv", "dev": "valid.csv", "test": "test.csv"}
 
 
-def _load_taco(folder, label_set, *, split, data_home, download_if_missing, return_X_y):
+def _load_taco(folder, label_set, *, split, data_home, download_if_missing, return_X_y,
+               labels):
     """Read ``taco/<folder>/<split file>`` (header ``text,aug_text,label``)."""
     check_option("split", split, SPLITS)
     path = fetch_file(f"taco/{folder}/{_SPLIT_FILES[split]}", data_home, download_if_missing)
@@ -26,11 +27,13 @@ def _load_taco(folder, label_set, *, split, data_home, download_if_missing, retu
         card=label_set,
         split=split,
         return_X_y=return_X_y,
+        labels=labels,
     )
 
 
 def load_taco_goemotions(
-    *, split="train", data_home=None, download_if_missing=True, return_X_y=False
+    *, split="train", data_home=None, download_if_missing=True, return_X_y=False,
+    labels=None,
 ):
     """Load TACO's single-label GoEmotions split (GE-27).
 
@@ -56,6 +59,9 @@ def load_taco_goemotions(
         sha256.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    labels : list of str, default=None
+        Keep only these labels, in this order (they become ``target_names``),
+        and only the texts that carry one of them.
 
     Returns
     -------
@@ -85,11 +91,13 @@ def load_taco_goemotions(
         data_home=data_home,
         download_if_missing=download_if_missing,
         return_X_y=return_X_y,
+        labels=labels,
     )
 
 
 def load_empathetic_dialogues(
-    *, split="train", data_home=None, download_if_missing=True, return_X_y=False
+    *, split="train", data_home=None, download_if_missing=True, return_X_y=False,
+    labels=None,
 ):
     """Load TACO's EmpatheticDialogues split (ED-32, situation texts).
 
@@ -116,6 +124,9 @@ def load_empathetic_dialogues(
         sha256.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    labels : list of str, default=None
+        Keep only these labels, in this order (they become ``target_names``),
+        and only the texts that carry one of them.
 
     Returns
     -------
@@ -145,4 +156,5 @@ def load_empathetic_dialogues(
         data_home=data_home,
         download_if_missing=download_if_missing,
         return_X_y=return_X_y,
+        labels=labels,
     )
