@@ -25,6 +25,7 @@ peak is the bf16 one for every row, fp32 rows included.
 Usage::
 
     SKEMO_DATA=../shared/data python benchmarks/speed.py            # ~10 min on 2 cores
+    SKEMO_DATA=../shared/data python benchmarks/speed.py --tables c # the grid search only
     SKEMO_DATA=../shared/data python benchmarks/speed.py --train-size 64 \\
         --predict-size 128 --grid-size 96 --grid-epochs 1             # smoke test
 """
@@ -198,6 +199,8 @@ def main():
                         help="head-training epochs of each grid-search fit")
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tables", nargs="+", default=["a", "b", "c"], choices=["a", "b", "c"],
+                        help="which of tables (a)-(c) to measure; (d) is always printed")
     args = parser.parse_args()
 
     train = load_goemotions(split="train")
@@ -212,11 +215,14 @@ def main():
 
     peak = bf16_gemm_peak(device)
     n_params = non_embedding_parameters()
-    training_table(texts[:args.train_size], Y[:args.train_size], args.seed, n_params, peak)
-    prediction_table(texts[:args.predict_size], Y[:args.predict_size], names, args.seed,
-                     n_params, peak)
-    grid_table(texts[:args.grid_size], Y[:args.grid_size], names, args.seed,
-               args.grid_epochs, args.folds)
+    if "a" in args.tables:
+        training_table(texts[:args.train_size], Y[:args.train_size], args.seed, n_params, peak)
+    if "b" in args.tables:
+        prediction_table(texts[:args.predict_size], Y[:args.predict_size], names, args.seed,
+                         n_params, peak)
+    if "c" in args.tables:
+        grid_table(texts[:args.grid_size], Y[:args.grid_size], names, args.seed,
+                   args.grid_epochs, args.folds)
     print(f"## (d) peak\n\nbf16 GEMM peak on {device}: {peak / 1e12:.2f} TFLOP/s; "
           f"N = {n_params / 1e6:.1f}M non-embedding parameters; "
           f"{tokens_per_text(texts[:args.predict_size]):.1f} real tokens per text.")
