@@ -15,7 +15,6 @@ Usage::
 """
 
 import argparse
-import platform
 import time
 import warnings
 
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
+from baseline import machine
 import skemo
 from skemo.datasets import (
     load_emotion,
@@ -144,25 +144,22 @@ def main():
     warnings.simplefilter("ignore", UserWarning)
 
     print(f"# skemo methods benchmark ({time.strftime('%Y-%m-%d')}, "
-          f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__})")
+          f"{machine()}, {torch.get_num_threads()} threads, torch {torch.__version__})")
     print(f"train size {args.train_size or 'full'}, eval size {args.eval_size or 'full'}, "
           f"{args.epochs} epochs, lr {args.lr}, batch 32, max_length 64, seed {args.seed}, "
           "offline all-MiniLM-L6-v2, precision auto\n")
     for dataset in args.datasets:
         label_names, splits = load_splits(dataset, args)
-        results = {}
-        for method in args.methods:
+        print(f"\n## {dataset}\n", flush=True)
+        for i, method in enumerate(args.methods):
             start = time.perf_counter()
-            results[method] = run(method, label_names, splits, args)
-            print(f"<!-- {dataset} {method}: {time.perf_counter() - start:.0f} s -->",
-                  flush=True)
-        columns = list(next(iter(results.values())))
-        print(f"\n## {dataset}\n")
-        print("| method | " + " | ".join(columns) + " |")
-        print("|---" * (len(columns) + 1) + "|")
-        for method, row in results.items():
-            cells = [f"{row[c]:.1f}" if c == "texts/s" else f"{row[c]:.3f}" for c in columns]
-            print(f"| {method} | " + " | ".join(cells) + " |", flush=True)
+            row = run(method, label_names, splits, args)
+            if i == 0:  # rows print as they finish, so a stopped run keeps its rows
+                print("| method | " + " | ".join(row) + " |")
+                print("|---" * (len(row) + 1) + "|")
+            cells = [f"{v:.1f}" if c == "texts/s" else f"{v:.3f}" for c, v in row.items()]
+            print(f"| {method} | " + " | ".join(cells) + " |"
+                  f" <!-- {time.perf_counter() - start:.0f} s -->", flush=True)
     if not args.skip_open_vocabulary:
         print("\n## Open vocabulary: 'gratitude' held out of training, scored from its "
               "description\n")
