@@ -221,10 +221,13 @@ def main():
 
     # fp32, and the autocast precision of precision="auto" where the hardware has one
     # (on a CPU without bf16 units, bf16 is emulated: slow, and no one would use it).
-    fast = {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(autocast_dtype("auto", device))
-    precisions = {"fp32": torch.float32, **({fast: autocast_dtype(fast, device)} if fast else {})}
-    print(f"precision='auto' runs in {fast or 'fp32'} here.\n")
-    if "a" in args.tables or "b" in args.tables:
+    precisions = {"fp32": torch.float32}
+    auto_dtype = autocast_dtype("auto", device)
+    if auto_dtype is not None:
+        precisions[{torch.bfloat16: "bf16", torch.float16: "fp16"}[auto_dtype]] = auto_dtype
+    print(f"precision='auto' runs in {list(precisions)[-1]} here.\n")
+    throughput = "a" in args.tables or "b" in args.tables  # tables (a), (b) and (d)
+    if throughput:
         peaks = {name: gemm_peak(device, dtype) for name, dtype in precisions.items()}
         n_params = non_embedding_parameters()
     if "a" in args.tables:
@@ -235,7 +238,7 @@ def main():
     if "c" in args.tables:
         grid_table(texts[:args.grid_size], Y[:args.grid_size], names, args.seed,
                    args.grid_epochs, args.folds)
-    if "a" in args.tables or "b" in args.tables:
+    if throughput:
         measured = ", ".join(f"{name} {peak / 1e12:.2f}" for name, peak in peaks.items())
         print(f"## (d) peaks\n\nGEMM peak on {device}: {measured} TFLOP/s; "
               f"N = {n_params / 1e6:.1f}M non-embedding parameters; "
