@@ -57,15 +57,8 @@ def subsample(data, target, size, seed):
     """A stratified subset of ``size`` rows (all rows when size is None or larger)."""
     if size is None or size >= len(data):
         return data, target
-    stratify = target if target.ndim == 2 else None
-    if stratify is None:
-        from sklearn.model_selection import train_test_split
-
-        rows, _ = train_test_split(np.arange(len(data)), train_size=size, random_state=seed,
-                                   stratify=target)
-    else:
-        rows, _ = multilabel_train_test_split(np.arange(len(data)), train_size=size,
-                                              random_state=seed, stratify=stratify)
+    rows, _ = multilabel_train_test_split(np.arange(len(data)), train_size=size,
+                                          random_state=seed, stratify=target)
     rows = np.sort(rows)
     return [data[i] for i in rows], target[rows]
 
