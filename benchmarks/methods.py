@@ -12,9 +12,15 @@ Usage::
 
     SKEMO_DATA=../shared/data python benchmarks/methods.py --train-size 2000 --epochs 2
     SKEMO_DATA=../shared/data python benchmarks/methods.py --datasets goemotions --methods baseline taco
+    SKEMO_DATA=../shared/data python benchmarks/methods.py --datasets emotion --methods baseline \
+        --epochs 5 --param validation_fraction=0.1 --param class_weight='"balanced"'
+
+``--param NAME=VALUE`` overrides one estimator parameter for every method (VALUE is a
+Python literal); the shared budget is batch 32, max_length 64 and no validation split.
 """
 
 import argparse
+import ast
 import time
 import warnings
 
@@ -72,15 +78,31 @@ def load_splits(dataset, args):
                                 for split, size in zip((train, dev, test), sizes)]
 
 
+def budget(args):
+    """The estimator parameters every method shares: the budget, then ``--param`` overrides."""
+    return {"max_epochs": args.epochs, "lr": args.lr, "batch_size": 32, "max_length": 64,
+            "validation_fraction": None, "threshold": 0.5, "random_state": args.seed,
+            **dict(args.param)}
+
+
+def parameter(text):
+    """Parse one ``--param NAME=VALUE`` (VALUE a Python literal) into (name, value)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a Python literal") from None
+
+
 def run(method, label_names, splits, args):
     (X, y), (Xd, yd), (Xt, yt) = splits
     name, extra = METHODS[method]
-    est = dict(skemo.all_estimators())[name](
-        max_epochs=args.epochs, lr=args.lr, batch_size=32, max_length=64,
-        validation_fraction=None, threshold=0.5, label_names=label_names,
-        random_state=args.seed, **extra)
+    est = dict(skemo.all_estimators())[name](label_names=label_names,
+                                             **{**budget(args), **extra})
     est.fit(X, y)
-    rate = len(X) * args.epochs / sum(est.history[:, "dur"])
+    rate = len(X) * len(est.history) / sum(est.history[:, "dur"])
     proba = est.predict_proba(Xt)
     if yt.ndim == 2:
         tuned = tune_thresholds(yd, est.predict_proba(Xd))
@@ -114,8 +136,7 @@ def open_vocabulary_auc(args, held_out="gratitude"):
             continue
         cls = dict(skemo.all_estimators())[METHODS[method][0]]
         extra = {"score_from": "similarity"} if method == "dual" else {}
-        est = cls(max_epochs=args.epochs, lr=args.lr, max_length=64, validation_fraction=None,
-                  threshold=0.5, label_names=names, random_state=args.seed, **extra)
+        est = cls(label_names=names, **{**budget(args), **extra})
         est.fit(X, y[:, keep])
         score = est.predict_proba(Xt, labels={held_out: description})[:, 0]
         rows.append((method, roc_auc_score(yt[:, col], score)))
@@ -132,15 +153,17 @@ def main():
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--param", type=parameter, action="append", default=[],
+                        metavar="NAME=VALUE", help="override an estimator parameter (repeatable)")
     parser.add_argument("--skip-open-vocabulary", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore", UserWarning)
 
     print(f"# skemo methods benchmark ({time.strftime('%Y-%m-%d')}, "
           f"{machine()}, {torch.get_num_threads()} threads, torch {torch.__version__})")
+    shared = ", ".join(f"{k}={v!r}" for k, v in budget(args).items())
     print(f"train size {args.train_size or 'full'}, eval size {args.eval_size or 'full'}, "
-          f"{args.epochs} epochs, lr {args.lr}, batch 32, max_length 64, seed {args.seed}, "
-          "offline all-MiniLM-L6-v2, precision auto\n")
+          f"{shared}, offline all-MiniLM-L6-v2, precision auto\n")
     for dataset in args.datasets:
         label_names, splits = load_splits(dataset, args)
         print(f"\n## {dataset}\n", flush=True)
