@@ -13,14 +13,14 @@ Usage::
     SKEMO_DATA=../shared/data python benchmarks/methods.py --train-size 2000 --epochs 2
     SKEMO_DATA=../shared/data python benchmarks/methods.py --datasets goemotions --methods baseline taco
     SKEMO_DATA=../shared/data python benchmarks/methods.py --datasets emotion --methods baseline \
-        --epochs 5 --param validation_fraction=0.1 --param class_weight='"balanced"'
+        --epochs 5 --param validation_fraction=0.1 --param class_weight=balanced
 
-``--param NAME=VALUE`` overrides one estimator parameter for every method (VALUE is a
-Python literal); the shared budget is batch 32, max_length 64 and no validation split.
+``--param KEY=VALUE`` overrides one estimator parameter for every method, read as in the
+``skemo fit`` command (:func:`skemo.cli.parse_param`); the shared budget is batch 32,
+max_length 64 and no validation split.
 """
 
 import argparse
-import ast
 import time
 import warnings
 
@@ -30,6 +30,7 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 from baseline import machine
 import skemo
+from skemo.cli import parse_param
 from skemo.datasets import (
     load_emotion,
     load_goemotions,
@@ -83,17 +84,6 @@ def budget(args):
     return {"max_epochs": args.epochs, "lr": args.lr, "batch_size": 32, "max_length": 64,
             "validation_fraction": None, "threshold": 0.5, "random_state": args.seed,
             **dict(args.param)}
-
-
-def parameter(text):
-    """Parse one ``--param NAME=VALUE`` (VALUE a Python literal) into (name, value)."""
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    try:
-        return name, ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a Python literal") from None
 
 
 def run(method, label_names, splits, args):
@@ -153,8 +143,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--param", type=parameter, action="append", default=[],
-                        metavar="NAME=VALUE", help="override an estimator parameter (repeatable)")
+    parser.add_argument("--param", type=parse_param, action="append", default=[],
+                        metavar="KEY=VALUE", help="override an estimator parameter (repeatable)")
     parser.add_argument("--skip-open-vocabulary", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore", UserWarning)

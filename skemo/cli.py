@@ -132,8 +132,32 @@ def _subset(data, size, random_state):
     return texts, target
 
 
-def _parameter(text):
-    """``KEY=VALUE`` of ``--param``, the value read as JSON when it parses."""
+def parse_param(text):
+    """Parse one ``--param KEY=VALUE`` into ``(key, value)``.
+
+    The value is read as JSON when it parses, and kept as a string otherwise.
+    It serves as an :mod:`argparse` ``type``, here and in the benchmarks.
+
+    Parameters
+    ----------
+    text : str
+        ``KEY=VALUE``.
+
+    Returns
+    -------
+    tuple of (str, object)
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If ``text`` has no ``=`` or no key.
+
+    Examples
+    --------
+    >>> from skemo.cli import parse_param
+    >>> parse_param("alpha=0.3"), parse_param("class_weight=balanced")
+    (('alpha', 0.3), ('class_weight', 'balanced'))
+    """
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
@@ -266,7 +290,7 @@ def build_parser():
                          help="dataset folder (default: $SKEMO_DATA or ~/skemo_data)")
     fitting.add_argument("--random-state", type=int, default=0, metavar="SEED",
                          help="seed of the subset, initialisation and batches (default: 0)")
-    fitting.add_argument("--param", type=_parameter, action="append", default=[],
+    fitting.add_argument("--param", type=parse_param, action="append", default=[],
                          metavar="KEY=VALUE",
                          help="any other estimator parameter, the value read as JSON "
                               "when it parses (e.g. --param alpha=0.3 "
