@@ -46,9 +46,9 @@ from sklearn.model_selection import GridSearchCV, KFold
 from baseline import SETTINGS, hand_written_epoch, machine, skemo_epoch
 from skemo import FineTunedEmotionClassifier
 from skemo.datasets import load_goemotions
-from skemo.encoders import DEFAULT_ENCODER, load_backbone, load_tokenizer, resolve_encoder
-from skemo.precision import autocast, autocast_dtype, resolve_device
-from skemo.text_data import tokenize_texts
+from skemo.nn.encoder import DEFAULT_ENCODER, load_backbone, load_tokenizer, resolve_encoder
+from skemo.utils._precision import autocast, autocast_dtype, resolve_device
+from skemo.utils._text_data import tokenize_texts
 
 RANKING = make_scorer(label_ranking_average_precision_score, response_method="predict_proba")
 HEAD_GRID = {"head_lr": [3e-4, 1e-3], "module__dropout": [0.0, 0.2], "weight_decay": [0.0, 0.01]}

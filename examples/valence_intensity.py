@@ -6,7 +6,7 @@ Valence and intensity with the multi-head classifier
 each text's valence (negative, neutral or positive) and intensity (low or
 high). Neither is annotated: both are derived from where the text's emotion
 labels sit on Russell's valence-arousal circumplex
-(:func:`skemo.label_metadata.circumplex_coordinates`). An exclusivity loss
+(:func:`skemo.labels.circumplex_coordinates`). An exclusivity loss
 discourages predicting opposite emotions, such as joy and sadness, together.
 """
 
@@ -21,7 +21,7 @@ from sklearn.metrics import accuracy_score
 
 from skemo import MultiHeadValenceClassifier
 from skemo.datasets import load_goemotions_sample
-from skemo.multihead_valence import VALENCE_CLASSES, circumplex_targets, label_coordinates
+from skemo.methods.multihead_valence import VALENCE_CLASSES, circumplex_targets, label_coordinates
 from skemo.plot import plot_circumplex
 
 LABELS = ["admiration", "amusement", "anger", "gratitude", "love", "sadness", "fear", "joy"]

@@ -3,52 +3,45 @@
 Estimators wrap Hugging Face encoders through skorch and behave like
 scikit-learn classifiers: ``fit`` / ``predict_proba`` / ``predict`` /
 ``score``, ``clone``, ``Pipeline``, ``GridSearchCV`` and pickling.
+
+The names below are imported lazily, on first use, so that ``import skemo``
+(and ``skemo --help``) does not load torch.
 """
 
-from .base import EmotionClassifierBase
-from .checkpoint_selection import SelectCheckpoint
-from .definition_auxiliary import DefinitionAuxiliaryClassifier
-from .dual_objective import DualObjectiveClassifier
-from .encoders import DEFAULT_ENCODER
-from .finetuned import FineTunedEmotionClassifier
-from .multihead_valence import MultiHeadValenceClassifier
-from .persistence import load
-from .similarity import SimilarityEmotionClassifier
-from .taco import TACOClassifier
+import importlib
+from importlib.metadata import PackageNotFoundError, version
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("skemo")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
 
-
-def all_estimators():
-    """The public skemo estimators, as ``(name, class)`` pairs sorted by name.
-
-    Examples
-    --------
-    >>> from skemo import all_estimators
-    >>> dict(all_estimators())["FineTunedEmotionClassifier"].__name__
-    'FineTunedEmotionClassifier'
-    """
-    found = {}
-    pending = list(EmotionClassifierBase.__subclasses__())
-    while pending:
-        klass = pending.pop()
-        pending.extend(klass.__subclasses__())
-        concrete = klass.module is not None and klass.criterion is not None
-        if concrete and klass.__module__.startswith("skemo.") and not klass.__name__.startswith("_"):
-            found[klass.__name__] = klass
-    return sorted(found.items())
+#: Public name -> the module that defines it.
+_LAZY = {
+    "EmotionClassifierBase": "skemo.base",
+    "DefinitionAuxiliaryClassifier": "skemo.methods",
+    "DualObjectiveClassifier": "skemo.methods",
+    "FineTunedEmotionClassifier": "skemo.methods",
+    "MultiHeadValenceClassifier": "skemo.methods",
+    "SimilarityEmotionClassifier": "skemo.methods",
+    "TACOClassifier": "skemo.methods",
+    "SelectCheckpoint": "skemo.callbacks",
+    "DEFAULT_ENCODER": "skemo.nn.encoder",
+    "load": "skemo.persistence",
+    "all_estimators": "skemo.utils.discovery",
+}
 
 
-__all__ = [
-    "DEFAULT_ENCODER",
-    "DefinitionAuxiliaryClassifier",
-    "DualObjectiveClassifier",
-    "EmotionClassifierBase",
-    "FineTunedEmotionClassifier",
-    "MultiHeadValenceClassifier",
-    "SelectCheckpoint",
-    "SimilarityEmotionClassifier",
-    "TACOClassifier",
-    "all_estimators",
-    "load",
-]
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'skemo' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = sorted(_LAZY)

@@ -20,7 +20,7 @@ What the base adds, once for all methods:
   ``random_state``, and safetensors persistence (:meth:`save`);
 - ``freeze_encoder``: train only the heads, on encoder embeddings computed
   once per fit, or once per text for many fits with ``cache_dir``
-  (:mod:`skemo.embedding_cache`).
+  (:mod:`skemo.utils._embedding_cache`).
 
 A method is a subclass that sets two class attributes: ``module`` (an
 :class:`torch.nn.Module` class built as ``module(encoder=TextEncoder,
@@ -49,24 +49,26 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from .callbacks import LinearWarmupDecay, validation_macro_f1
-from .checkpointing import EpochCheckpoint, restore_last_checkpoint
-from .class_weights import balanced_label_weights, prior_logits
-from .embedding_cache import frozen_embeddings
-from .encoders import (
+from skemo.callbacks import LinearWarmupDecay, validation_macro_f1
+from skemo.callbacks import EpochCheckpoint, restore_last_checkpoint
+from skemo.utils._class_weights import balanced_label_weights, prior_logits
+from skemo.utils._embedding_cache import frozen_embeddings
+from skemo.nn import EmotionModule
+from skemo.nn.encoder import (
     DEFAULT_ENCODER,
     POOLING_MODES,
     TextEncoder,
+    add_lora,
     default_pooling,
     load_backbone,
     load_tokenizer,
 )
-from .input_checks import check_texts
-from .model_selection import validation_split
-from .precision import PRECISIONS, autocast, resolve_device
-from .targets import TargetEncoder
-from .text_data import LengthBucketBatchSampler, PadCollator, TextDataset, tokenize_texts
-from .thresholds import apply_thresholds, tune_thresholds
+from skemo.utils._validation import check_texts
+from skemo.model_selection import validation_split
+from skemo.utils._precision import PRECISIONS, autocast, resolve_device
+from skemo.utils._targets import TargetConverter
+from skemo.utils._text_data import LengthBucketBatchSampler, PadCollator, TextDataset, tokenize_texts
+from skemo.thresholds import apply_thresholds, tune_thresholds
 
 
 #: Learning rate of the scalars a module lists in ``calibration_parameters()``
@@ -130,7 +132,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
     checkpoint_dir : str, path-like or None, default=None
         Write crash-safe checkpoints here after every epoch (``last/``, and
         ``best/`` for improved epochs); ``fit`` resumes from ``last/`` when it
-        exists. See :mod:`skemo.checkpointing`.
+        exists. See :mod:`skemo.callbacks`.
     lora_r : int or None, default=None
         Rank of LoRA adapters on the encoder's linear layers (needs ``peft``);
         None fine-tunes all weights.
@@ -140,7 +142,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         Train only the heads and projections on top of a frozen encoder (no
         gradients, evaluation mode). Texts are then encoded once per fit --
         not once per epoch -- and batches carry their pooled embeddings
-        (:mod:`skemo.embedding_cache`); label texts are still encoded by the
+        (:mod:`skemo.utils._embedding_cache`); label texts are still encoded by the
         frozen encoder. The heads then train at ``head_lr``. Cannot be
         combined with ``lora_r``.
     cache_dir : str, path-like or None, default=None
@@ -148,7 +150,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         directory, keyed on the encoder's weights, pooling, precision and the
         text's token ids, so that fits sharing texts -- the folds and
         parameter points of a grid search -- encode each text only once
-        (:mod:`skemo.embedding_cache`). Unused without ``freeze_encoder``.
+        (:mod:`skemo.utils._embedding_cache`). Unused without ``freeze_encoder``.
     device : str or None, default="auto"
         ``"auto"`` (or None) uses CUDA when available, else the CPU.
     precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
@@ -191,6 +193,9 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         Per-epoch losses, validation macro-F1 and timings.
     """
 
+    #: The method's registry key (``skemo.methods.METHODS``, ``skemo fit --method``):
+    #: the name of the module that defines the estimator. None on base classes.
+    method_key = None
     module = None
     criterion = None
 
@@ -339,24 +344,18 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
                 f"vocabulary holds only {backbone.config.vocab_size}; pass a matching "
                 "`tokenizer`.")
         if self.lora_r is not None:
-            backbone = self._add_lora(backbone)
+            backbone = add_lora(backbone, self.lora_r, self.lora_alpha, self.lora_dropout)
         pooling = (default_pooling(self.encoder, backbone.config)
                    if self.pooling == "auto" else self.pooling)
         encoder = TextEncoder(backbone, pooling, frozen=self.freeze_encoder)
         kwargs = {**self._module_kwargs(), **self.get_params_for("module")}
-        self.module_ = self.module(encoder=encoder, n_labels=len(self.classes_),
-                                   **kwargs).to(self.device_)
+        module = self.module(encoder=encoder, n_labels=len(self.classes_), **kwargs)
+        if not isinstance(module, EmotionModule):
+            raise TypeError(f"{type(self).__name__}.module must build a "
+                            f"skemo.nn.EmotionModule (the module protocol); "
+                            f"{type(module).__name__} is not one.")
+        self.module_ = module.to(self.device_)
         return self
-
-    def _add_lora(self, backbone):
-        try:
-            from peft import LoraConfig, get_peft_model
-        except ImportError as error:
-            raise ImportError("lora_r needs the `peft` package: "
-                              "pip install 'skemo[lora]'") from error
-        config = LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha,
-                            lora_dropout=self.lora_dropout, target_modules="all-linear")
-        return get_peft_model(backbone, config)
 
     def _module_kwargs(self):
         """Extra constructor arguments of ``module`` (beyond encoder and n_labels)."""
@@ -381,7 +380,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         """AdamW over parameter groups: pretrained encoder at ``lr``, new
         parameters at ``head_lr``, calibration scalars at ``CALIBRATION_LR``;
         no weight decay on biases and normalisation weights."""
-        calibration = {id(p) for p in getattr(self.module_, "calibration_parameters", list)()}
+        calibration = {id(p) for p in self.module_.calibration_parameters()}
         encoder = {id(p) for p in self.module_.encoder.parameters()}
         params = [p for _, p in self.get_all_learnable_params() if p.requires_grad]
         kwargs = self.get_params_for("optimizer")
@@ -439,7 +438,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         return TextDataset(embeddings, y, lengths=[len(row) for row in input_ids])
 
     def _text_encoder(self):
-        """The module's :class:`~skemo.encoders.TextEncoder` (also inside wrappers, e.g. DDP)."""
+        """The module's :class:`~skemo.nn.encoder.TextEncoder` (also inside wrappers, e.g. DDP)."""
         return next((m for m in self.module_.modules() if isinstance(m, TextEncoder)), None)
 
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -500,7 +499,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         if n_rows != len(texts):
             raise ValueError(f"X has {len(texts)} texts but y has {n_rows} rows.")
         if reset:
-            self.target_encoder_ = TargetEncoder(self.label_names).fit(y)
+            self.target_encoder_ = TargetConverter(self.label_names).fit(y)
             self.classes_ = self.target_encoder_.classes_
             self.label_names_ = self.target_encoder_.label_names_
             self.multilabel_ = self.target_encoder_.multilabel
@@ -569,12 +568,12 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         as ``label_bias()``; the loss then starts at the prior's entropy
         instead of spending the first epoch learning label frequencies.
         """
-        label_bias = getattr(self.module_, "label_bias", None)
-        if label_bias is None:
+        bias = self.module_.label_bias()
+        if bias is None:
             return
         prior = prior_logits(Y, len(self.classes_), self.multilabel_, self.label_weights_)
         with torch.no_grad():
-            label_bias().copy_(torch.as_tensor(prior))
+            bias.copy_(torch.as_tensor(prior))
 
     def _finish_fit(self, texts, Y):
         """After training: method hooks, then thresholds from the validation split."""
@@ -676,7 +675,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
 
         Load it back with :func:`skemo.load`; loading never unpickles.
         """
-        from .persistence import save_estimator
+        from skemo.persistence import save_estimator
 
         save_estimator(self, path)
 

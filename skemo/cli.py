@@ -22,25 +22,6 @@ from itertools import islice
 
 import numpy as np
 
-#: ``--method`` names and the estimator classes (in :func:`skemo.all_estimators`) they run.
-METHODS = {
-    "baseline": "FineTunedEmotionClassifier",
-    "similarity": "SimilarityEmotionClassifier",
-    "dual": "DualObjectiveClassifier",
-    "taco": "TACOClassifier",
-    "multihead": "MultiHeadValenceClassifier",
-    "definition": "DefinitionAuxiliaryClassifier",
-}
-
-#: ``--data`` names and the :mod:`skemo.datasets` loaders they call.
-DATASETS = {
-    "goemotions": "load_goemotions",
-    "goemotions_sample": "load_goemotions_sample",
-    "semeval2018_ec": "load_semeval2018_ec",
-    "emotion": "load_emotion",
-    "taco_goemotions": "load_taco_goemotions",
-    "empathetic_dialogues": "load_empathetic_dialogues",
-}
 
 #: Texts predicted at once by ``skemo predict`` (output streams chunk by chunk).
 PREDICT_CHUNK = 1024
@@ -54,7 +35,7 @@ def estimator_class(method):
     Parameters
     ----------
     method : str
-        A key of :data:`METHODS`, or a class name from :func:`skemo.all_estimators`.
+        A method key (:data:`skemo.methods.METHODS`, e.g. ``"taco"``).
 
     Returns
     -------
@@ -69,17 +50,15 @@ def estimator_class(method):
     Examples
     --------
     >>> from skemo.cli import estimator_class
-    >>> estimator_class("baseline").__name__
+    >>> estimator_class("finetuned").__name__
     'FineTunedEmotionClassifier'
     """
-    from . import all_estimators
+    from skemo.methods import METHOD_KEYS, METHODS
 
-    estimators = dict(all_estimators())
-    name = METHODS.get(method, method)
-    if name not in estimators or name not in METHODS.values():
+    if method not in METHOD_KEYS:
         raise ValueError(f"unknown method {method!r}; choose one of "
-                         f"{', '.join(METHODS)}.")
-    return estimators[name]
+                         f"{', '.join(METHOD_KEYS)}.")
+    return METHODS[method]
 
 
 def load_data(name, split, data_home=None):
@@ -88,7 +67,7 @@ def load_data(name, split, data_home=None):
     Parameters
     ----------
     name : str
-        A key of :data:`DATASETS`.
+        A key of :data:`skemo.datasets.DATASETS`.
     split : str
         The split to load, e.g. ``"train"`` or ``"test"``.
     data_home : str or None
@@ -106,11 +85,11 @@ def load_data(name, split, data_home=None):
     >>> load_data("goemotions_sample", "test").target.shape
     (411, 28)
     """
-    from . import datasets
+    from skemo.datasets import DATASETS
 
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
-    loader = getattr(datasets, DATASETS[name])
+    loader = DATASETS[name]
     if name == "goemotions_sample":
         if data_home is not None:
             raise ValueError("goemotions_sample ships with skemo; --data-home does not "
@@ -121,7 +100,7 @@ def load_data(name, split, data_home=None):
 
 def _subset(data, size, random_state):
     """At most ``size`` texts and targets of ``data``: label-stratified if multi-label."""
-    from .model_selection import multilabel_train_test_split
+    from skemo.model_selection import multilabel_train_test_split
 
     if size is None or size >= len(data.data):
         return data.data, data.target
@@ -194,8 +173,8 @@ def _chunks(lines, size):
 
 def predict(args):
     """``skemo predict``: texts on stdin (or ``--input``), JSON lines on stdout."""
-    from .persistence import load
-    from .thresholds import apply_thresholds
+    from skemo.persistence import load
+    from skemo.thresholds import apply_thresholds
 
     est = load(args.model)
     names = est.label_names_
@@ -241,8 +220,8 @@ def _check_same_labels(est, data, name):
 
 def evaluate(args):
     """``skemo evaluate``: print the per-label report of a saved model on a dataset split."""
-    from .metrics import emotion_report
-    from .persistence import load
+    from skemo.metrics import emotion_report
+    from skemo.persistence import load
 
     est = load(args.model)
     data = load_data(args.data, args.split, args.data_home)
@@ -261,6 +240,9 @@ def build_parser():
         The parser of ``fit``, ``predict`` and ``evaluate``; each subparser
         sets ``run``, the function that executes it.
     """
+    from skemo.datasets import DATASETS
+    from skemo.methods import METHOD_KEYS
+
     parser = argparse.ArgumentParser(
         prog="skemo", description="Fine-grained emotion classification of text.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -270,7 +252,7 @@ def build_parser():
         description="Train a skemo method on a dataset split and save the fitted model "
                     "(safetensors + JSON) to --out.")
     fitting.add_argument("--method", required=True, metavar="METHOD",
-                         help=f"one of: {', '.join(METHODS)}")
+                         help=f"one of: {', '.join(METHOD_KEYS)}")
     fitting.add_argument("--data", required=True, metavar="DATA",
                          help=f"one of: {', '.join(DATASETS)}")
     fitting.add_argument("--out", required=True, help="directory to save the model to")

@@ -26,11 +26,9 @@ _FILES = ("skemo.json", "encoder/config.json", "model.safetensors")
 
 def _init_params(est):
     """The JSON-serialisable constructor parameters declared by skemo classes."""
-    from .base import EmotionClassifierBase
-
     names = []
     for klass in type(est).__mro__:
-        if not (isinstance(klass, type) and issubclass(klass, EmotionClassifierBase)):
+        if "_parameter_constraints" not in vars(klass):  # not a skemo estimator class
             continue
         for p in inspect.signature(klass.__init__).parameters.values():
             if p.kind == p.KEYWORD_ONLY or p.kind == p.POSITIONAL_OR_KEYWORD:
@@ -117,8 +115,8 @@ def load(path):
     from safetensors.torch import load_model
     from transformers import AutoConfig
 
-    from . import all_estimators
-    from .targets import TargetEncoder
+    from skemo.utils.discovery import all_estimators
+    from skemo.utils._targets import TargetConverter
 
     path = Path(path)
     missing = [f for f in _FILES if not (path / f).is_file()]
@@ -135,7 +133,7 @@ def load(path):
     # An encoder given as a config object is not JSON: the saved config stands in.
     est = klass(**{"encoder": AutoConfig.from_pretrained(path / "encoder"),
                    **meta["params"]})
-    encoder = TargetEncoder.from_state(target["kind"], target["classes"],
+    encoder = TargetConverter.from_state(target["kind"], target["classes"],
                                        target["label_names"])
     est.target_encoder_ = encoder
     est.classes_ = encoder.classes_

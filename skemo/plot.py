@@ -9,8 +9,8 @@ dependency: install it with ``pip install 'skemo[plot]'``.
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_curve, precision_recall_fscore_support
 
-from .label_metadata import circumplex_coordinates
-from .thresholds import tune_thresholds
+from skemo.labels import circumplex_coordinates
+from skemo.thresholds import tune_thresholds
 
 __all__ = [
     "plot_circumplex",
@@ -317,7 +317,7 @@ def plot_circumplex(y_proba=None, target_names=None, *, valence_arousal=None,
     """Draw texts and emotion labels on Russell's valence-arousal plane.
 
     Each label in ``target_names`` is written at its (valence, arousal)
-    coordinates (:func:`skemo.label_metadata.circumplex_coordinates`,
+    coordinates (:func:`skemo.labels.circumplex_coordinates`,
     overridden by ``circumplex``). Texts are dots, placed either at the
     ``valence_arousal`` given, or at the mean of their labels' coordinates
     weighted by the predicted probabilities ``y_proba`` (the rule that

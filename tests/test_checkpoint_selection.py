@@ -16,7 +16,7 @@ from skemo import (
     MultiHeadValenceClassifier,
     SelectCheckpoint,
 )
-from skemo.checkpoint_selection import prediction_confidence
+from skemo.callbacks import prediction_confidence
 
 from .conftest import tiny_params
 

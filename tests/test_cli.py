@@ -11,8 +11,9 @@ from transformers import AutoModel
 
 import skemo
 from skemo import DEFAULT_ENCODER, all_estimators
-from skemo.cli import METHODS, _check_same_labels, estimator_class, main
-from skemo.encoders import load_tokenizer
+from skemo.cli import _check_same_labels, estimator_class, main
+from skemo.methods import METHOD_KEYS
+from skemo.nn.encoder import load_tokenizer
 
 from .conftest import tiny_bert
 
@@ -28,7 +29,7 @@ def tiny_encoder(tmp_path_factory):
     return str(path)
 
 
-def fit_args(encoder, out, method="baseline", *extra):
+def fit_args(encoder, out, method="finetuned", *extra):
     return ["fit", "--method", method, "--data", "goemotions_sample", "--train-size", "64",
             "--epochs", "1", "--max-length", "32", "--batch-size", "16",
             "--encoder", encoder, "--out", str(out), *extra]
@@ -37,7 +38,7 @@ def fit_args(encoder, out, method="baseline", *extra):
 @pytest.fixture(scope="module")
 def model(tiny_encoder, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "model"
-    assert main(fit_args(tiny_encoder, out, "baseline", "--param", "threshold=0.3")) == 0
+    assert main(fit_args(tiny_encoder, out, "finetuned", "--param", "threshold=0.3")) == 0
     return out
 
 
@@ -67,10 +68,16 @@ def test_fit_prints_one_summary_line(tiny_encoder, tmp_path, capsys):
     assert skemo.load(tmp_path / "taco").predict_proba(["hello"]).shape == (1, 28)
 
 
-@pytest.mark.parametrize("method", list(METHODS))
-def test_every_method_name_is_a_skemo_estimator(method):
-    assert estimator_class(method) is dict(all_estimators())[METHODS[method]]
-    assert estimator_class(METHODS[method]) is estimator_class(method)
+@pytest.mark.parametrize("method", METHOD_KEYS)
+def test_every_method_key_names_its_estimator_and_module(method):
+    klass = estimator_class(method)
+    assert klass in dict(all_estimators()).values()
+    assert klass.method_key == method
+    assert klass.__module__ == f"skemo.methods.{method}"
+
+
+def test_every_estimator_has_a_method_key():
+    assert sorted(k.method_key for _, k in all_estimators()) == sorted(METHOD_KEYS)
 
 
 def test_predict_writes_one_json_line_per_text(model, capsys, monkeypatch):
@@ -115,12 +122,12 @@ def test_evaluate_refuses_other_labels(model):
     (["evaluate", "/no/such/model", "--data", "goemotions_sample"], "is not a saved"),
     (["fit", "--method", "svm", "--data", "goemotions_sample", "--out", "x"],
      "unknown method 'svm'"),
-    (["fit", "--method", "baseline", "--data", "imdb", "--out", "x"], "unknown dataset"),
-    (["fit", "--method", "baseline", "--data", "goemotions_sample", "--out", "x",
+    (["fit", "--method", "finetuned", "--data", "imdb", "--out", "x"], "unknown dataset"),
+    (["fit", "--method", "finetuned", "--data", "goemotions_sample", "--out", "x",
       "--data-home", "/tmp"], "--data-home does not apply"),
-    (["fit", "--method", "baseline", "--data", "goemotions_sample", "--out", "x",
+    (["fit", "--method", "finetuned", "--data", "goemotions_sample", "--out", "x",
       "--split", "validation"], "validation"),
-    (["fit", "--method", "baseline", "--data", "goemotions_sample", "--out", "x",
+    (["fit", "--method", "finetuned", "--data", "goemotions_sample", "--out", "x",
       "--epochs", "-1"], "max_epochs"),
 ])
 def test_errors_are_one_line_and_status_2(argv, message, capsys):
@@ -138,7 +145,7 @@ def test_predict_without_texts_is_an_error(model, capsys, monkeypatch):
 
 def test_bad_param_syntax_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["fit", "--method", "baseline", "--data", "goemotions_sample", "--out", "x",
+        main(["fit", "--method", "finetuned", "--data", "goemotions_sample", "--out", "x",
               "--param", "alpha"])
     assert exit_info.value.code == 2
     assert "expected KEY=VALUE" in capsys.readouterr().err

@@ -28,7 +28,7 @@ from skemo.datasets import (
     load_semeval2018_ec,
     load_taco_goemotions,
 )
-from skemo.label_metadata import label_descriptions, label_names
+from skemo.labels import label_descriptions, label_names
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = Path(os.environ.get("SKEMO_DATA") or REPO_ROOT.parent / "shared" / "data")

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from numpy.testing import assert_allclose
 
 from skemo import DualObjectiveClassifier
-from skemo.dual_objective import DualObjectiveLoss
+from skemo.methods.dual_objective import DualObjectiveLoss
 
 from .conftest import tiny_params
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import AutoConfig
 
-from skemo.encoders import (
+from skemo.nn.encoder import (
     TextEncoder,
     default_pooling,
     load_backbone,

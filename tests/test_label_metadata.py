@@ -1,4 +1,4 @@
-"""Tests of skemo.label_metadata: label sets, descriptions and circumplex."""
+"""Tests of skemo.labels: label sets, descriptions and circumplex."""
 
 import csv
 import json
@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from skemo.label_metadata import (
+from skemo.labels import (
     LABEL_SETS,
     circumplex_coordinates,
     label_descriptions,
     label_names,
 )
-from skemo.package_data import load_json
+from skemo.utils._package_data import load_json
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = Path(os.environ.get("SKEMO_DATA") or REPO_ROOT.parent / "shared" / "data")

@@ -8,8 +8,8 @@ import torch
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skemo import MultiHeadValenceClassifier
-from skemo.label_metadata import circumplex_coordinates
-from skemo.multihead_valence import (
+from skemo.labels import circumplex_coordinates
+from skemo.methods.multihead_valence import (
     INTENSITY_CLASSES,
     VALENCE_CLASSES,
     MultiHeadValenceLoss,

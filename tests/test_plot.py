@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from skemo.label_metadata import circumplex_coordinates  # noqa: E402
+from skemo.labels import circumplex_coordinates  # noqa: E402
 from skemo.plot import (  # noqa: E402
     plot_circumplex,
     plot_confusion,

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from skemo import FineTunedEmotionClassifier
-from skemo.precision import autocast, autocast_dtype, cpu_supports_bf16, resolve_device
+from skemo.utils._precision import autocast, autocast_dtype, cpu_supports_bf16, resolve_device
 
 from .conftest import tiny_params
 

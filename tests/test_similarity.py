@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from skemo import SimilarityEmotionClassifier
-from skemo.label_texts import label_texts
-from skemo.similarity import SimilarityLoss
+from skemo.labels import label_texts
+from skemo.methods.similarity import SimilarityLoss
 
 from .conftest import tiny_params
 

@@ -8,10 +8,10 @@ import torch.nn.functional as F
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skemo import TACOClassifier
-from skemo.label_metadata import label_descriptions
-from skemo.label_texts import describe_labels, label_texts
+from skemo.labels import label_descriptions
+from skemo.labels import describe_labels, label_texts
 from skemo.losses import clustering_contrastive_loss, label_disentangling_loss
-from skemo.taco import TACOLoss
+from skemo.methods.taco import TACOLoss
 
 from .conftest import tiny_params
 
@@ -116,7 +116,7 @@ def test_multilabel_uses_bce_sigmoid_confusability_and_label_set_overlap(monkeyp
         seen.update(requires_grad=h.requires_grad, n_clusters=n_clusters)
         return clusters
 
-    monkeypatch.setattr("skemo.taco.batch_kmeans", fixed_kmeans)
+    monkeypatch.setattr("skemo.methods.taco.batch_kmeans", fixed_kmeans)
     (scores, h_u, h_e), _ = batch()
     value = make_loss(multilabel=True)((scores, h_u, h_e), Y)
     expected = (F.binary_cross_entropy_with_logits(scores, Y)
@@ -133,7 +133,7 @@ def test_kmeans_seeds_differ_by_batch_and_repeat_by_random_state(monkeypatch):
         seeds.append(random_state)
         return torch.zeros(h.shape[0], dtype=torch.long)
 
-    monkeypatch.setattr("skemo.taco.batch_kmeans", recording_kmeans)
+    monkeypatch.setattr("skemo.methods.taco.batch_kmeans", recording_kmeans)
     output, target = batch()
     for _ in range(2):
         loss = make_loss(random_state=7)

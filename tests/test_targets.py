@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skemo.targets import TargetEncoder, target_kind
+from skemo.utils._targets import TargetConverter, target_kind
 
 
 def test_kinds():
@@ -16,7 +16,7 @@ def test_kinds():
 
 def test_indicator_round_trip_with_names():
     Y = np.array([[1, 0, 1], [0, 0, 1]])
-    enc = TargetEncoder(["joy", "fear", "anger"]).fit(Y)
+    enc = TargetConverter(["joy", "fear", "anger"]).fit(Y)
     assert enc.classes_.tolist() == ["joy", "fear", "anger"]
     assert enc.transform(Y).dtype == np.float32
     np.testing.assert_array_equal(enc.inverse_transform(enc.transform(Y)), Y)
@@ -24,13 +24,13 @@ def test_indicator_round_trip_with_names():
 
 def test_label_lists_round_trip():
     y = [["joy", "anger"], [], ["fear"]]
-    enc = TargetEncoder().fit(y)
+    enc = TargetConverter().fit(y)
     assert enc.classes_.tolist() == ["anger", "fear", "joy"]
     assert enc.inverse_transform(enc.transform(y)) == [["anger", "joy"], [], ["fear"]]
 
 
 def test_single_label_ids_take_names_from_label_names():
-    enc = TargetEncoder(["sadness", "joy", "love"]).fit(np.array([2, 0, 2]))
+    enc = TargetConverter(["sadness", "joy", "love"]).fit(np.array([2, 0, 2]))
     assert enc.classes_.tolist() == [0, 2]
     assert enc.label_names_ == ["sadness", "love"]
 
@@ -42,11 +42,11 @@ def test_single_label_ids_take_names_from_label_names():
 ])
 def test_bad_targets_are_named(y, message):
     with pytest.raises(ValueError, match=message):
-        TargetEncoder().fit(y)
+        TargetConverter().fit(y)
 
 
 def test_unknown_labels_at_transform():
-    enc = TargetEncoder().fit(["joy", "fear"])
+    enc = TargetConverter().fit(["joy", "fear"])
     with pytest.raises(ValueError, match=r"not seen during fit: \['rage'\]"):
         enc.transform(["joy", "rage"])
     with pytest.raises(ValueError, match="kind 'label_lists'"):
@@ -54,7 +54,7 @@ def test_unknown_labels_at_transform():
 
 
 def test_label_support_warns_or_raises():
-    enc = TargetEncoder(["a", "b", "c"]).fit(np.array([[1, 0, 1], [0, 0, 1]]))
+    enc = TargetConverter(["a", "b", "c"]).fit(np.array([[1, 0, 1], [0, 0, 1]]))
     Y = enc.transform(np.array([[1, 0, 1], [0, 0, 1]]))
     with pytest.warns(UserWarning, match=r"\['c'\] are positive for every text"):
         with pytest.warns(UserWarning, match=r"\['b'\] have no positive example"):
@@ -64,6 +64,6 @@ def test_label_support_warns_or_raises():
 
 
 def test_state_round_trip():
-    enc = TargetEncoder().fit([["joy"], ["fear", "joy"]])
-    again = TargetEncoder.from_state("label_lists", ["fear", "joy"], ["fear", "joy"])
+    enc = TargetConverter().fit([["joy"], ["fear", "joy"]])
+    again = TargetConverter.from_state("label_lists", ["fear", "joy"], ["fear", "joy"])
     np.testing.assert_array_equal(again.transform([["joy"]]), enc.transform([["joy"]]))

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from skemo.encoders import load_tokenizer
-from skemo.text_data import LengthBucketBatchSampler, PadCollator, TextDataset, tokenize_texts
+from skemo.nn.encoder import load_tokenizer
+from skemo.utils._text_data import LengthBucketBatchSampler, PadCollator, TextDataset, tokenize_texts
 
 
 @pytest.fixture(scope="module")

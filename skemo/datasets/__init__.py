@@ -7,6 +7,9 @@ SemEval-2018 E-c) give a binary indicator matrix; single-label sets (emotion,
 TACO's GE-27 and ED-32) give 1-D class ids. Files are read from
 :func:`get_data_home` and downloaded, checksum-verified, when absent; the
 GoEmotions sample ships with the package.
+
+:data:`DATASETS` is the dataset registry: each loader under its name without
+``load_`` (the ``--data`` of the command line and the benchmarks).
 """
 
 from skemo.datasets._dair_emotion import load_emotion
@@ -15,7 +18,21 @@ from skemo.datasets._goemotions import load_goemotions, load_goemotions_sample
 from skemo.datasets._semeval2018 import load_semeval2018_ec
 from skemo.datasets._taco import load_empathetic_dialogues, load_taco_goemotions
 
+#: Dataset name -> loader: each loader's name without ``load_``.
+DATASETS = {
+    loader.__name__.removeprefix("load_"): loader
+    for loader in (
+        load_goemotions,
+        load_goemotions_sample,
+        load_semeval2018_ec,
+        load_emotion,
+        load_taco_goemotions,
+        load_empathetic_dialogues,
+    )
+}
+
 __all__ = [
+    "DATASETS",
     "get_data_home",
     "load_emotion",
     "load_empathetic_dialogues",

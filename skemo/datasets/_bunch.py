@@ -3,8 +3,8 @@
 import numpy as np
 from sklearn.utils import Bunch
 
-from skemo.label_metadata import label_descriptions
-from skemo.package_data import load_json
+from skemo.labels import label_descriptions
+from skemo.utils._package_data import load_json
 
 SPLITS = ("train", "dev", "test")
 
@@ -27,7 +27,7 @@ def make_dataset(texts, target, *, label_set, card, split, return_X_y, subset=No
     target : ndarray
         Indicator matrix (multi-label) or 1-D class ids (single-label).
     label_set : str
-        Name in :data:`skemo.label_metadata.LABEL_SETS`; gives
+        Name in :data:`skemo.labels.LABEL_SETS`; gives
         ``target_names`` (in class-id order) and ``descriptions``.
     card : str
         Key of ``skemo/data/dataset_cards.json`` for ``DESCR``.

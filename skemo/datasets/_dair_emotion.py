@@ -4,7 +4,7 @@ import numpy as np
 
 from skemo.datasets._bunch import SPLITS, check_option, make_dataset
 from skemo.datasets._fetch import fetch_file
-from skemo.label_metadata import label_names
+from skemo.labels import label_names
 
 _FILES = {
     "train": "dair_emotion/train.txt",

@@ -6,7 +6,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from skemo.package_data import load_json
+from skemo.utils._package_data import load_json
 
 #: ``{relative path: {"url", "sha256"[, "drop_first_line"]}}`` for every file.
 DATASET_FILES = load_json("dataset_files.json")["files"]

@@ -7,10 +7,10 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from skemo.datasets._bunch import SPLITS, check_option, make_dataset
 from skemo.datasets._fetch import fetch_file
-from skemo.label_metadata import label_names
-from skemo.package_data import DATA_DIR
+from skemo.labels import label_names
+from skemo.utils._package_data import DATA_DIR
 
-#: Subset name -> label set name in :mod:`skemo.label_metadata`.
+#: Subset name -> label set name in :mod:`skemo.labels`.
 SUBSET_LABEL_SETS = {
     "original": "goemotions",
     "ekman": "goemotions_ekman",

@@ -38,7 +38,7 @@ def load_json(name):
 
     Examples
     --------
-    >>> from skemo.package_data import load_json
+    >>> from skemo.utils._package_data import load_json
     >>> coordinates = load_json("circumplex.json")
     >>> coordinates["emotions"]["neutral"]
     [0.0, 0.0]

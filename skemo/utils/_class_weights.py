@@ -26,7 +26,7 @@ def balanced_label_weights(Y, n_labels, multilabel):
     Examples
     --------
     >>> import numpy as np
-    >>> from skemo.class_weights import balanced_label_weights
+    >>> from skemo.utils._class_weights import balanced_label_weights
     >>> balanced_label_weights(np.array([[1, 0], [0, 1], [0, 1], [0, 1]]), 2, True)
     array([3.        , 0.33333334], dtype=float32)
     """
@@ -68,7 +68,7 @@ def prior_logits(Y, n_labels, multilabel, weights=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from skemo.class_weights import prior_logits
+    >>> from skemo.utils._class_weights import prior_logits
     >>> prior_logits(np.array([[1, 0], [0, 0], [0, 0]]), 2, True).round(3)  # 1.5/4, 0.5/4
     array([-0.511, -1.946], dtype=float32)
     """

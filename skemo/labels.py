@@ -1,18 +1,29 @@
-"""Names, descriptions and circumplex coordinates of emotion labels.
+"""Emotion labels: names, descriptions, circumplex coordinates and label texts.
 
 The label sets are those of the datasets in :mod:`skemo.datasets`. The text
 and numbers live in ``skemo/data/label_descriptions.json`` and
 ``skemo/data/circumplex.json``; the ``"_sources"`` and ``"_source"`` entries
 of those files say where each part comes from.
+
+A label's *text* -- what the label-aware methods encode for it -- is its
+name joined with its description by a method-specific template
+(``"{name}: {description}"`` for the similarity methods,
+``"{name} <#> {description}"`` for TACO); a user dict overrides the built-in
+descriptions, and a label with no description falls back to its bare name
+with a warning.
 """
 
-from skemo.package_data import load_json
+import warnings
+
+from skemo.utils._package_data import load_json
 
 __all__ = [
     "LABEL_SETS",
     "circumplex_coordinates",
+    "describe_labels",
     "label_descriptions",
     "label_names",
+    "label_texts",
 ]
 
 #: Names of the label sets known to skemo, one per dataset (or subset).
@@ -51,7 +62,7 @@ def label_names(label_set):
 
     Examples
     --------
-    >>> from skemo.label_metadata import label_names
+    >>> from skemo.labels import label_names
     >>> label_names("emotion")
     ['sadness', 'joy', 'love', 'anger', 'fear', 'surprise']
     """
@@ -81,7 +92,7 @@ def label_descriptions(label_set=None):
 
     Examples
     --------
-    >>> from skemo.label_metadata import label_descriptions
+    >>> from skemo.labels import label_descriptions
     >>> label_descriptions("goemotions")["annoyance"]
     'Mild anger, irritation.'
     >>> "trusting" in label_descriptions()
@@ -114,10 +125,66 @@ def circumplex_coordinates():
 
     Examples
     --------
-    >>> from skemo.label_metadata import circumplex_coordinates
+    >>> from skemo.labels import circumplex_coordinates
     >>> valence, arousal = circumplex_coordinates()["sadness"]
     >>> valence < 0 and arousal < 0
     True
     """
     emotions = load_json("circumplex.json")["emotions"]
     return {name: (float(v), float(a)) for name, (v, a) in emotions.items()}
+
+def describe_labels(names, descriptions=None):
+    """A description for every label in ``names`` (built-in, overridden by ``descriptions``).
+
+    Parameters
+    ----------
+    names : sequence of str
+    descriptions : dict of str to str, or None
+
+    Returns
+    -------
+    dict of str to str or None
+        None for labels that have no description anywhere.
+
+    Examples
+    --------
+    >>> from skemo.labels import describe_labels
+    >>> describe_labels(["nostalgia"], {"nostalgia": "longing for the past"})
+    {'nostalgia': 'longing for the past'}
+    """
+    if descriptions is not None and not isinstance(descriptions, dict):
+        raise TypeError("label_descriptions must be a dict {label: description} or None; "
+                        f"got {type(descriptions).__name__}.")
+    lookup = {**label_descriptions(), **(descriptions or {})}
+    return {name: lookup.get(name) for name in names}
+
+
+def label_texts(names, descriptions=None, template="{name}: {description}"):
+    """The text to encode for each label, in the order of ``names``.
+
+    Parameters
+    ----------
+    names : sequence of str
+    descriptions : dict of str to str, or None
+        Overrides of the built-in descriptions.
+    template : str
+        Format with ``{name}`` and ``{description}`` fields.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> from skemo.labels import label_texts
+    >>> label_texts(["calm"], {"calm": "free from agitation"})
+    ['calm: free from agitation']
+    """
+    described = describe_labels(names, descriptions)
+    missing = [name for name, text in described.items() if not text]
+    if missing:
+        warnings.warn(f"no description for label(s) {missing}; their bare names are used. "
+                      "Pass label_descriptions={label: text} to describe them.",
+                      UserWarning, stacklevel=3)
+    return [template.format(name=name, description=text) if text else name
+            for name, text in described.items()]

@@ -12,21 +12,16 @@ import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from .encoders import DEFAULT_ENCODER
-from .finetuned import ClassificationLoss
-from .label_text_base import LabelTextClassifierBase, LabelTextModel
-from .losses import (
+from skemo.nn.encoder import DEFAULT_ENCODER
+from skemo.methods._label_text import LabelTextClassifierBase
+from skemo.nn import LabelTextModel, two_layer_mlp
+from skemo.losses import (
+    ClassificationLoss,
     batch_kmeans,
     clustering_contrastive_loss,
     label_disentangling_loss,
     n_distinct_labels,
 )
-
-
-def two_layer_mlp(in_features, hidden_features, out_features):
-    """``Linear -> ReLU -> Linear``: TACO's fully-connected networks FCN1 and FCN2."""
-    return nn.Sequential(nn.Linear(in_features, hidden_features), nn.ReLU(),
-                         nn.Linear(hidden_features, out_features))
 
 
 class TACOModel(LabelTextModel):
@@ -41,7 +36,7 @@ class TACOModel(LabelTextModel):
     Parameters
     ----------
     encoder, n_labels, label_input_ids, label_attention_mask
-        See :class:`~skemo.label_text_base.LabelTextModel`.
+        See :class:`~skemo.methods._label_text.LabelTextModel`.
     embedding_dim : int or None, default=None
         Width of ``h_u`` and ``h_e``; None keeps the encoder's width. The
         hidden layer of both networks always has the encoder's width.
@@ -71,7 +66,7 @@ class TACOModel(LabelTextModel):
 class TACOLoss(nn.Module):
     """``L = L_CE + α L_CCL + β L_LDL`` in training; ``L_CE`` alone in evaluation.
 
-    ``L_CE`` is :class:`~skemo.finetuned.ClassificationLoss` on the scores
+    ``L_CE`` is :class:`~skemo.methods.finetuned.ClassificationLoss` on the scores
     ``ŝ`` (cross-entropy, or BCE for multi-label targets; ``class_weight``
     applies to it). ``L_CCL`` is
     :func:`~skemo.losses.clustering_contrastive_loss` on ``h_u`` with the
@@ -104,7 +99,7 @@ class TACOLoss(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skemo.taco import TACOLoss
+    >>> from skemo.methods.taco import TACOLoss
     >>> loss = TACOLoss(multilabel=False, alpha=0.0, beta=0.0)
     >>> output = (torch.zeros(2, 3), torch.randn(2, 4), torch.randn(3, 4))
     >>> round(loss(output, torch.tensor([0, 2])).item(), 4)  # log 3
@@ -202,7 +197,7 @@ class TACOClassifier(LabelTextClassifierBase):
     temperature : float, default=0.5
         τ of the clustering-guided contrastive loss.
     **kwargs
-        Parameters of :class:`~skemo.label_text_base.LabelTextClassifierBase`
+        Parameters of :class:`~skemo.methods._label_text.LabelTextClassifierBase`
         (``label_descriptions``, ``label_max_length``) and
         :class:`~skemo.base.EmotionClassifierBase`. skemo's defaults apply to
         the optimisation; the paper trains RoBERTa-base with AdamW at
@@ -243,7 +238,7 @@ class TACOClassifier(LabelTextClassifierBase):
     - Label descriptions are skemo's built-in ones, looked up by label name:
       for GoEmotions names that is the GoEmotions rater definition. TACO's
       own (longer, ChatGPT-written) descriptions are
-      ``skemo.label_metadata.label_descriptions("taco_goemotions")`` (and
+      ``skemo.labels.label_descriptions("taco_goemotions")`` (and
       ``"empathetic_dialogues"``), or the ``descriptions`` of
       :func:`skemo.datasets.load_taco_goemotions`; pass them as
       ``label_descriptions`` (with ``label_max_length=128`` as in TACO) to
@@ -273,6 +268,7 @@ class TACOClassifier(LabelTextClassifierBase):
     (1, 1)
     """
 
+    method_key = "taco"
     module = TACOModel
     criterion = TACOLoss
     label_template = "{name} <#> {description}"

@@ -16,11 +16,17 @@ from skorch.utils import to_tensor
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from .base import EmotionClassifierBase
-from .encoders import DEFAULT_ENCODER, pool, resolve_encoder
-from .finetuned import ClassificationLoss, ClassifierHeadModel
-from .label_texts import label_texts
-from .text_data import PadCollator, _truncate
+from skemo.base import EmotionClassifierBase
+from skemo.losses import ClassificationLoss
+from skemo.nn import (
+    DEFAULT_ENCODER,
+    ClassifierHeadModel,
+    MaskedLMHead,
+    load_checkpoint_mlm_head,
+    pool,
+)
+from skemo.labels import label_texts
+from skemo.utils._text_data import PadCollator, _truncate
 
 #: The auxiliary tasks: class definition prediction and masked language modelling.
 AUX_TASKS = ("cdp", "mlm")
@@ -47,8 +53,8 @@ def definition_suffixes(tokenizer, definitions, max_length):
 
     Examples
     --------
-    >>> from skemo.encoders import load_tokenizer
-    >>> from skemo.definition_auxiliary import definition_suffixes
+    >>> from skemo.nn.encoder import load_tokenizer
+    >>> from skemo.methods.definition_auxiliary import definition_suffixes
     >>> tok = load_tokenizer("all-MiniLM-L6-v2")
     >>> tok.convert_ids_to_tokens(definition_suffixes(tok, ["a deep joy"], 16)[0])
     ['a', 'deep', 'joy', '[SEP]']
@@ -83,7 +89,7 @@ def sample_definition_labels(target, rng):
     Examples
     --------
     >>> import numpy as np
-    >>> from skemo.definition_auxiliary import sample_definition_labels
+    >>> from skemo.methods.definition_auxiliary import sample_definition_labels
     >>> rng = np.random.default_rng(0)
     >>> pos, neg = sample_definition_labels(np.array([[0, 1], [1, 0]]), rng)
     >>> pos.tolist(), neg.tolist()
@@ -102,85 +108,6 @@ def sample_definition_labels(target, rng):
     return positive, negative
 
 
-class MaskedLMHead(nn.Module):
-    """BERT's masked-language-model head, its decoder tied to the input embeddings.
-
-    ``dense → activation → LayerNorm → decoder``, where the decoder's weight
-    *is* the encoder's word-embedding matrix (shared storage) and only its
-    output bias is the head's own. The transform starts as BERT initialises
-    it (normal weights of std ``initializer_range``, zero biases).
-
-    Parameters
-    ----------
-    config : transformers.PretrainedConfig
-        The encoder's config: ``hidden_size``, and ``hidden_act`` (or
-        ``activation``; default GELU) and ``layer_norm_eps`` where it has them.
-    embeddings : torch.nn.Embedding
-        The encoder's input word embeddings.
-    """
-
-    def __init__(self, config, embeddings):
-        from transformers.activations import ACT2FN
-
-        super().__init__()
-        vocab_size, width = embeddings.weight.shape
-        if width != config.hidden_size:
-            raise ValueError(f"aux_tasks 'mlm' needs word embeddings as wide as the hidden "
-                             f"states ({config.hidden_size}); this encoder's are {width}.")
-        act = getattr(config, "hidden_act", getattr(config, "activation", "gelu"))
-        self.dense = nn.Linear(width, width)
-        self.activation = ACT2FN[act] if isinstance(act, str) else act
-        self.layer_norm = nn.LayerNorm(width, eps=getattr(config, "layer_norm_eps", 1e-12))
-        self.decoder = nn.Linear(width, vocab_size)
-        nn.init.normal_(self.dense.weight, std=getattr(config, "initializer_range", 0.02))
-        nn.init.zeros_(self.dense.bias)
-        nn.init.zeros_(self.decoder.bias)
-        self.decoder.weight = embeddings.weight
-
-    def forward(self, states):
-        return self.decoder(self.layer_norm(self.activation(self.dense(states))))
-
-
-#: Where BERT- and RoBERTa-style checkpoints keep their MLM head, in this head's names.
-_CHECKPOINT_MLM_HEADS = (
-    {"cls.predictions.transform.dense.": "dense.",
-     "cls.predictions.transform.LayerNorm.": "layer_norm.",
-     "cls.predictions.bias": "decoder.bias"},
-    {"lm_head.dense.": "dense.", "lm_head.layer_norm.": "layer_norm.",
-     "lm_head.bias": "decoder.bias"},
-)
-
-
-def load_checkpoint_mlm_head(encoder, head):
-    """Copy a checkpoint's own MLM head into ``head``, if it has a BERT- or RoBERTa-style one.
-
-    Parameters
-    ----------
-    encoder : str or path-like
-        A checkpoint whose config lists a ``*ForMaskedLM`` or
-        ``*ForPreTraining`` architecture.
-    head : MaskedLMHead
-
-    Returns
-    -------
-    bool
-        Whether weights were copied (else ``head`` keeps its initial weights).
-    """
-    from transformers import AutoModelForMaskedLM
-
-    with torch.random.fork_rng(devices=[]):
-        state = AutoModelForMaskedLM.from_pretrained(resolve_encoder(encoder)).state_dict()
-    for names in _CHECKPOINT_MLM_HEADS:
-        found = {ours + key[len(theirs):]: value for key, value in state.items()
-                 for theirs, ours in names.items() if key.startswith(theirs)}
-        if len(found) == 5:
-            with torch.no_grad():
-                for name, value in found.items():
-                    head.get_parameter(name).copy_(value)
-            return True
-    return False
-
-
 class DefinitionAuxiliaryModel(ClassifierHeadModel):
     """The baseline's encoder and head, plus the heads of the definition tasks.
 
@@ -188,11 +115,11 @@ class DefinitionAuxiliaryModel(ClassifierHeadModel):
     auxiliary heads only serve :meth:`auxiliary_losses` during training.
     They draw their initial weights from a forked random generator, so the
     encoder, the primary head and every dropout mask start exactly as in
-    :class:`~skemo.finetuned.ClassifierHeadModel`.
+    :class:`~skemo.methods.finetuned.ClassifierHeadModel`.
 
     Parameters
     ----------
-    encoder : skemo.encoders.TextEncoder
+    encoder : skemo.nn.encoder.TextEncoder
     n_labels : int
     dropout : float, default=0.1
         Dropout before the primary head.
@@ -345,6 +272,7 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
     (1, 28)
     """
 
+    method_key = "definition_auxiliary"
     module = DefinitionAuxiliaryModel
     criterion = ClassificationLoss
     needs_token_ids = True  # auxiliary steps build (text, definition) pairs from token ids
@@ -488,8 +416,6 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
 __all__ = [
     "DefinitionAuxiliaryClassifier",
     "DefinitionAuxiliaryModel",
-    "MaskedLMHead",
     "definition_suffixes",
-    "load_checkpoint_mlm_head",
     "sample_definition_labels",
 ]

@@ -4,7 +4,7 @@ With ``freeze_encoder=True`` an estimator trains only its heads and
 projections: the encoder's pooled embedding of a text never changes, so it
 is computed once -- under :func:`torch.inference_mode` and the estimator's
 ``precision`` -- and the training batches carry embeddings instead of token
-ids (a float ``input_ids`` that :class:`~skemo.encoders.TextEncoder` passes
+ids (a float ``input_ids`` that :class:`~skemo.nn.encoder.TextEncoder` passes
 through). Without ``cache_dir`` that happens once per ``fit`` (and once per
 ``predict_proba`` call), instead of once per epoch.
 
@@ -26,7 +26,7 @@ key of its token ids (which also capture the tokenizer and ``max_length``:
 texts truncated differently are different keys), in a namespace for
 
 - a fingerprint of the encoder's weights and pooling
-  (:meth:`~skemo.encoders.TextEncoder.fingerprint`): new weights, new
+  (:meth:`~skemo.nn.encoder.TextEncoder.fingerprint`): new weights, new
   namespace;
 - the autocast dtype of ``precision`` and the device type (CPU and CUDA
   kernels round differently), and ``batch_size``, :data:`PAD_MULTIPLE` and
@@ -64,7 +64,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .precision import autocast, autocast_dtype
+from skemo.utils._precision import autocast, autocast_dtype
 
 #: Rows of every forward pass when computing embeddings (part of the cache key).
 EMBEDDING_BATCH_SIZE = 64
@@ -83,7 +83,7 @@ def pooled_embeddings(encoder, input_ids, *, pad_token_id, device, precision,
 
     Parameters
     ----------
-    encoder : skemo.encoders.TextEncoder
+    encoder : skemo.nn.encoder.TextEncoder
         On ``device``; it is put in evaluation mode.
     input_ids : list of list of int
     pad_token_id : int
@@ -100,8 +100,8 @@ def pooled_embeddings(encoder, input_ids, *, pad_token_id, device, precision,
     Examples
     --------
     >>> from transformers import BertConfig
-    >>> from skemo.encoders import TextEncoder, load_backbone
-    >>> from skemo.embedding_cache import pooled_embeddings
+    >>> from skemo.nn.encoder import TextEncoder, load_backbone
+    >>> from skemo.utils._embedding_cache import pooled_embeddings
     >>> tiny = BertConfig(hidden_size=16, num_hidden_layers=1,
     ...                   num_attention_heads=2, intermediate_size=32)
     >>> enc = TextEncoder(load_backbone(tiny), "mean", frozen=True)
@@ -134,7 +134,7 @@ def frozen_embeddings(encoder, input_ids, *, pad_token_id, device, precision,
 
     Parameters
     ----------
-    encoder : skemo.encoders.TextEncoder
+    encoder : skemo.nn.encoder.TextEncoder
     input_ids : list of list of int
     pad_token_id : int
     device : str
@@ -153,8 +153,8 @@ def frozen_embeddings(encoder, input_ids, *, pad_token_id, device, precision,
     --------
     >>> import tempfile
     >>> from transformers import BertConfig
-    >>> from skemo.encoders import TextEncoder, load_backbone
-    >>> from skemo.embedding_cache import frozen_embeddings
+    >>> from skemo.nn.encoder import TextEncoder, load_backbone
+    >>> from skemo.utils._embedding_cache import frozen_embeddings
     >>> tiny = BertConfig(hidden_size=16, num_hidden_layers=1,
     ...                   num_attention_heads=2, intermediate_size=32)
     >>> enc = TextEncoder(load_backbone(tiny), "mean", frozen=True)

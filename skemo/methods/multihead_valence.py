@@ -13,13 +13,13 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .base import EmotionClassifierBase
-from .encoders import DEFAULT_ENCODER
-from .finetuned import ClassificationLoss
-from .input_checks import check_texts
-from .label_metadata import circumplex_coordinates
-from .losses import exclusivity_loss, exclusivity_margins
-from .similarity import one_hot_targets
+from skemo.base import EmotionClassifierBase
+from skemo.nn.encoder import DEFAULT_ENCODER
+from skemo.losses import ClassificationLoss, one_hot_targets
+from skemo.utils._validation import check_texts
+from skemo.labels import circumplex_coordinates
+from skemo.nn import EmotionModule
+from skemo.losses import exclusivity_loss, exclusivity_margins
 
 #: Classes of the valence head, in the column order of ``predict_valence_proba``.
 VALENCE_CLASSES = ("negative", "neutral", "positive")
@@ -37,7 +37,7 @@ def label_coordinates(names, circumplex=None):
     names : sequence of str
     circumplex : dict of str to (float, float), or None, default=None
         Coordinates that override (or add to) skemo's built-in ones
-        (:func:`skemo.label_metadata.circumplex_coordinates`).
+        (:func:`skemo.labels.circumplex_coordinates`).
 
     Returns
     -------
@@ -50,7 +50,7 @@ def label_coordinates(names, circumplex=None):
 
     Examples
     --------
-    >>> from skemo.multihead_valence import label_coordinates
+    >>> from skemo.methods.multihead_valence import label_coordinates
     >>> coordinates = label_coordinates(["joy", "calm"], {"calm": (0.5, -0.5)})
     >>> coordinates.shape, coordinates[1].tolist()
     ((2, 2), [0.5, -0.5])
@@ -107,7 +107,7 @@ def circumplex_targets(target, coordinates, multilabel):
     return valence_class.long(), (arousal > 0).long()
 
 
-class MultiHeadValenceModel(nn.Module):
+class MultiHeadValenceModel(EmotionModule):
     """A shared encoder with emotion, valence (3 classes) and intensity (2) heads.
 
     ``forward`` returns ``(emotion_logits, valence_logits, intensity_logits)``.
@@ -120,7 +120,7 @@ class MultiHeadValenceModel(nn.Module):
 
     Parameters
     ----------
-    encoder : skemo.encoders.TextEncoder
+    encoder : skemo.nn.encoder.TextEncoder
     n_labels : int
     dropout : float, default=0.1
     gating : bool, default=False
@@ -129,9 +129,8 @@ class MultiHeadValenceModel(nn.Module):
     """
 
     def __init__(self, encoder, n_labels, dropout=0.1, gating=False, gate_dim=64):
-        super().__init__()
+        super().__init__(encoder)
         hidden = encoder.hidden_size
-        self.encoder = encoder
         self.dropout = nn.Dropout(dropout)
         self.gating = gating
         self.heads = nn.ModuleList([nn.Linear(hidden, n) for n in
@@ -161,7 +160,7 @@ class MultiHeadValenceModel(nn.Module):
 class MultiHeadValenceLoss(nn.Module):
     """``L_emo + λ_v L_val + λ_i L_int + λ_c L_excl`` for :class:`MultiHeadValenceModel`.
 
-    ``L_emo`` is the baseline's :class:`~skemo.finetuned.ClassificationLoss`
+    ``L_emo`` is the baseline's :class:`~skemo.methods.finetuned.ClassificationLoss`
     (``class_weight`` applies to it); ``L_val`` and ``L_int`` are unweighted
     cross-entropies against the targets of :func:`circumplex_targets`;
     ``L_excl`` is :func:`~skemo.losses.exclusivity_loss` over the emotion
@@ -243,7 +242,7 @@ class MultiHeadValenceClassifier(EmotionClassifierBase):
     encoder : str, path-like or transformers.PretrainedConfig, default="all-MiniLM-L6-v2"
     circumplex : dict of str to (float, float), or None, default=None
         ``{label: (valence, arousal)}`` in [-1, 1], overriding or adding to
-        the built-in coordinates (:func:`skemo.label_metadata.circumplex_coordinates`),
+        the built-in coordinates (:func:`skemo.labels.circumplex_coordinates`),
         looked up by label name. A label with no coordinates fails ``fit``.
     lambda_valence : float, default=1.0
         λ_v, weight of the valence head's loss.
@@ -298,6 +297,7 @@ class MultiHeadValenceClassifier(EmotionClassifierBase):
     (1,)
     """
 
+    method_key = "multihead_valence"
     module = MultiHeadValenceModel
     criterion = MultiHeadValenceLoss
 

@@ -24,7 +24,7 @@ def target_kind(y):
     Examples
     --------
     >>> import numpy as np
-    >>> from skemo.targets import target_kind
+    >>> from skemo.utils._targets import target_kind
     >>> target_kind(np.eye(3)), target_kind([["joy"], []]), target_kind(["joy", "fear"])
     ('indicator', 'label_lists', 'single')
     """
@@ -48,7 +48,7 @@ def _check_labels(values, what):
             raise ValueError(f"{what}[{i}] is {v!r}; labels must not be None or NaN.")
 
 
-class TargetEncoder:
+class TargetConverter:
     """Turns any accepted ``y`` into what the loss needs, and predictions back.
 
     Parameters
@@ -68,8 +68,8 @@ class TargetEncoder:
 
     Examples
     --------
-    >>> from skemo.targets import TargetEncoder
-    >>> enc = TargetEncoder().fit([["joy"], ["anger", "joy"]])
+    >>> from skemo.utils._targets import TargetConverter
+    >>> enc = TargetConverter().fit([["joy"], ["anger", "joy"]])
     >>> enc.transform([["anger"]]).tolist()
     [[1.0, 0.0]]
     >>> enc.inverse_transform([[1, 1]])

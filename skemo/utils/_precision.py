@@ -20,7 +20,7 @@ def resolve_device(device):
 
     Examples
     --------
-    >>> from skemo.precision import resolve_device
+    >>> from skemo.utils._precision import resolve_device
     >>> resolve_device("cpu")
     'cpu'
     """
@@ -45,7 +45,7 @@ def autocast_dtype(precision, device):
 
     Examples
     --------
-    >>> from skemo.precision import autocast_dtype
+    >>> from skemo.utils._precision import autocast_dtype
     >>> autocast_dtype("fp32", "cpu") is None
     True
     >>> autocast_dtype("bf16", "cpu")
@@ -66,7 +66,7 @@ def autocast(precision, device):
     Examples
     --------
     >>> import torch
-    >>> from skemo.precision import autocast
+    >>> from skemo.utils._precision import autocast
     >>> with autocast("bf16", "cpu"):
     ...     (torch.ones(2, 2) @ torch.ones(2, 2)).dtype
     torch.bfloat16

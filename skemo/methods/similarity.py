@@ -11,9 +11,10 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from .encoders import DEFAULT_ENCODER
-from .label_text_base import LabelTextClassifierBase, LabelTextModel
-from .losses import multi_positive_contrastive_loss
+from skemo.nn.encoder import DEFAULT_ENCODER
+from skemo.methods._label_text import LabelTextClassifierBase
+from skemo.nn import LabelTextModel
+from skemo.losses import multi_positive_contrastive_loss, one_hot_targets
 
 
 class SimilarityModel(LabelTextModel):
@@ -30,7 +31,7 @@ class SimilarityModel(LabelTextModel):
     Parameters
     ----------
     encoder, n_labels, label_input_ids, label_attention_mask
-        See :class:`~skemo.label_text_base.LabelTextModel`.
+        See :class:`~skemo.methods._label_text.LabelTextModel`.
     temperature : float
     """
 
@@ -62,13 +63,6 @@ class SimilarityModel(LabelTextModel):
     def forward(self, input_ids, attention_mask):
         s = self.similarity(self.encode_texts(input_ids, attention_mask))
         return s.detach() - self.offset / self.temperature, s
-
-
-def one_hot_targets(target, n_labels, multilabel):
-    """Float indicator targets, from 1-D class ids when single-label."""
-    if multilabel:
-        return target.float()
-    return F.one_hot(target.long(), n_labels).float()
 
 
 class SimilarityLoss(nn.Module):
@@ -128,7 +122,7 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
         τ, the softmax temperature of the cosine scores.
     threshold : float or "tuned", default="tuned"
     **kwargs
-        Parameters of :class:`~skemo.label_text_base.LabelTextClassifierBase`
+        Parameters of :class:`~skemo.methods._label_text.LabelTextClassifierBase`
         and :class:`~skemo.base.EmotionClassifierBase`.
 
     References
@@ -148,6 +142,7 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
     (1, 1)
     """
 
+    method_key = "similarity"
     module = SimilarityModel
     criterion = SimilarityLoss
 

@@ -1,4 +1,4 @@
-"""Text encoders: name resolution, loading and pooling.
+"""Text encoders: name resolution, loading, pooling and LoRA adapters.
 
 skemo resolves ``encoder="all-MiniLM-L6-v2"`` (or its Hub name
 ``"sentence-transformers/all-MiniLM-L6-v2"``) to the weights shipped by the
@@ -38,7 +38,7 @@ def resolve_encoder(encoder):
 
     Examples
     --------
-    >>> from skemo.encoders import resolve_encoder
+    >>> from skemo.nn.encoder import resolve_encoder
     >>> resolve_encoder("all-MiniLM-L6-v2").endswith("model")
     True
     """
@@ -83,7 +83,7 @@ def load_backbone(encoder):
     Examples
     --------
     >>> from transformers import BertConfig
-    >>> from skemo.encoders import load_backbone
+    >>> from skemo.nn.encoder import load_backbone
     >>> tiny = BertConfig(hidden_size=16, num_hidden_layers=1,
     ...                   num_attention_heads=2, intermediate_size=32)
     >>> load_backbone(tiny).config.hidden_size
@@ -118,7 +118,7 @@ def load_tokenizer(encoder, tokenizer=None):
 
     Examples
     --------
-    >>> from skemo.encoders import load_tokenizer
+    >>> from skemo.nn.encoder import load_tokenizer
     >>> load_tokenizer("all-MiniLM-L6-v2").pad_token
     '[PAD]'
     """
@@ -152,7 +152,7 @@ def default_pooling(encoder, config):
     Examples
     --------
     >>> from transformers import AutoConfig
-    >>> from skemo.encoders import default_pooling, resolve_encoder
+    >>> from skemo.nn.encoder import default_pooling, resolve_encoder
     >>> cfg = AutoConfig.from_pretrained(resolve_encoder("all-MiniLM-L6-v2"))
     >>> default_pooling("all-MiniLM-L6-v2", cfg)
     'mean'
@@ -195,7 +195,7 @@ def pool(hidden, attention_mask, mode):
     Examples
     --------
     >>> import torch
-    >>> from skemo.encoders import pool
+    >>> from skemo.nn.encoder import pool
     >>> h = torch.tensor([[[1.0], [3.0], [100.0]]])
     >>> pool(h, torch.tensor([[1, 1, 0]]), "mean")
     tensor([[2.]])
@@ -211,6 +211,36 @@ def pool(hidden, attention_mask, mode):
     return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
 
 
+def add_lora(backbone, r, alpha=16, dropout=0.05):
+    """Wrap ``backbone`` with LoRA adapters of rank ``r`` on all its linear layers.
+
+    Only the adapters then train; the pretrained weights stay frozen.
+    Needs the optional ``peft`` package.
+
+    Parameters
+    ----------
+    backbone : transformers.PreTrainedModel
+    r : int
+        Rank of the adapters.
+    alpha : float, default=16
+        LoRA scaling numerator (the update is scaled by ``alpha / r``).
+    dropout : float, default=0.05
+        Dropout on the adapters' input.
+
+    Returns
+    -------
+    peft.PeftModel
+    """
+    try:
+        from peft import LoraConfig, get_peft_model
+    except ImportError as error:
+        raise ImportError("lora_r needs the `peft` package: "
+                          "pip install 'skemo[lora]'") from error
+    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
+                        target_modules="all-linear")
+    return get_peft_model(backbone, config)
+
+
 class TextEncoder(nn.Module):
     """A transformer backbone followed by pooling: token ids in, one vector per text out.
 
@@ -221,7 +251,7 @@ class TextEncoder(nn.Module):
     - **precomputed pooled embeddings**: a *floating-point* ``input_ids`` of
       shape ``(B, H)`` (``attention_mask`` may be None) is returned unchanged.
       This is how ``freeze_encoder=True`` trains only the heads: the frozen
-      encoder's embeddings are computed once (see :mod:`skemo.embedding_cache`)
+      encoder's embeddings are computed once (see :mod:`skemo.utils._embedding_cache`)
       and the batches carry them in place of token ids, so a method's module
       needs no change to accept them.
 
@@ -242,7 +272,7 @@ class TextEncoder(nn.Module):
     --------
     >>> import torch
     >>> from transformers import BertConfig
-    >>> from skemo.encoders import TextEncoder, load_backbone
+    >>> from skemo.nn.encoder import TextEncoder, load_backbone
     >>> tiny = BertConfig(hidden_size=16, num_hidden_layers=1,
     ...                   num_attention_heads=2, intermediate_size=32)
     >>> enc = TextEncoder(load_backbone(tiny), "cls")
@@ -308,7 +338,7 @@ class TextEncoder(nn.Module):
         Examples
         --------
         >>> from transformers import BertConfig
-        >>> from skemo.encoders import TextEncoder, load_backbone
+        >>> from skemo.nn.encoder import TextEncoder, load_backbone
         >>> tiny = BertConfig(hidden_size=16, num_hidden_layers=1,
         ...                   num_attention_heads=2, intermediate_size=32)
         >>> len(TextEncoder(load_backbone(tiny), "cls").fingerprint())

@@ -27,7 +27,7 @@ def check_texts(X, *, name="X"):
 
     Examples
     --------
-    >>> from skemo.input_checks import check_texts
+    >>> from skemo.utils._validation import check_texts
     >>> check_texts(("i am glad", ""))
     ['i am glad', '']
     >>> check_texts(["fine", None])

@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from .encoders import DEFAULT_ENCODER
-from .finetuned import ClassificationLoss
-from .similarity import SimilarityEmotionClassifier, SimilarityLoss, SimilarityModel
+from skemo.nn.encoder import DEFAULT_ENCODER
+from skemo.losses import ClassificationLoss
+from skemo.methods.similarity import SimilarityEmotionClassifier, SimilarityLoss, SimilarityModel
 
 #: The views ``predict_proba`` can score from (``score_from``).
 SCORE_VIEWS = ("head", "similarity", "mean")
@@ -22,7 +22,7 @@ class DualObjectiveModel(SimilarityModel):
     """The similarity model plus a linear classification head on ``h_x``.
 
     ``forward`` returns ``(z, s - b, s)``: the head's logits ``z = W h_x + c``,
-    then the outputs of :class:`~skemo.similarity.SimilarityModel`. The head
+    then the outputs of :class:`~skemo.methods.similarity.SimilarityModel`. The head
     reads ``h_x`` *before* its L2 normalisation (the normalised vector has
     norm 1, which would leave a freshly initialised linear head with logits
     near zero for thousands of steps), through dropout as in the baseline.
@@ -30,7 +30,7 @@ class DualObjectiveModel(SimilarityModel):
     Parameters
     ----------
     encoder, n_labels, label_input_ids, label_attention_mask, temperature
-        See :class:`~skemo.similarity.SimilarityModel`.
+        See :class:`~skemo.methods.similarity.SimilarityModel`.
     dropout : float, default=0.1
         Dropout before the head.
     """
@@ -56,10 +56,10 @@ class DualObjectiveModel(SimilarityModel):
 class DualObjectiveLoss(nn.Module):
     """``λ_sim · L_sim + λ_cls · L_cls`` on the outputs of :class:`DualObjectiveModel`.
 
-    ``L_sim`` is :class:`~skemo.similarity.SimilarityLoss` (the multi-positive
+    ``L_sim`` is :class:`~skemo.methods.similarity.SimilarityLoss` (the multi-positive
     contrastive loss, plus, multi-label, the BCE that calibrates the offset
     ``b`` on detached scores); ``L_cls`` is the baseline's
-    :class:`~skemo.finetuned.ClassificationLoss` on the head's logits (BCE,
+    :class:`~skemo.methods.finetuned.ClassificationLoss` on the head's logits (BCE,
     or CE single-label), which alone takes ``class_weight``.
 
     Parameters
@@ -71,7 +71,7 @@ class DualObjectiveLoss(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skemo.dual_objective import DualObjectiveLoss
+    >>> from skemo.methods.dual_objective import DualObjectiveLoss
     >>> loss = DualObjectiveLoss(multilabel=False, lambda_sim=0.0)
     >>> logits = torch.zeros(1, 2)
     >>> round(loss((logits, logits, logits), torch.tensor([0])).item(), 4)  # log 2
@@ -133,7 +133,7 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
         0.5 as the baseline: the head is calibrated by BCE. Thresholds tuned
         with ``"tuned"`` are tuned on the ``score_from`` view of ``fit`` time.
     **kwargs
-        Parameters of :class:`~skemo.label_text_base.LabelTextClassifierBase`
+        Parameters of :class:`~skemo.methods._label_text.LabelTextClassifierBase`
         and :class:`~skemo.base.EmotionClassifierBase`; the head's dropout is
         ``module__dropout`` (default 0.1).
 
@@ -163,6 +163,7 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
     (1, 1)
     """
 
+    method_key = "dual_objective"
     module = DualObjectiveModel
     criterion = DualObjectiveLoss
 
@@ -209,7 +210,7 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
         X : sequence of str
         labels : dict of str to str, sequence of str, or None, default=None
             Labels to score instead of ``classes_`` (see
-            :meth:`~skemo.label_text_base.LabelTextClassifierBase.predict_proba`);
+            :meth:`~skemo.methods._label_text.LabelTextClassifierBase.predict_proba`);
             needs ``score_from="similarity"``, since the head only knows the
             labels it was trained on.
 

@@ -34,8 +34,8 @@ def tokenize_texts(tokenizer, texts, max_length):
 
     Examples
     --------
-    >>> from skemo.encoders import load_tokenizer
-    >>> from skemo.text_data import tokenize_texts
+    >>> from skemo.nn.encoder import load_tokenizer
+    >>> from skemo.utils._text_data import tokenize_texts
     >>> tok = load_tokenizer("all-MiniLM-L6-v2")
     >>> [len(ids) for ids in tokenize_texts(tok, ["so happy", ""], 16)]
     [4, 2]
@@ -77,7 +77,7 @@ class TextDataset(Dataset):
     Examples
     --------
     >>> import numpy as np
-    >>> from skemo.text_data import TextDataset
+    >>> from skemo.utils._text_data import TextDataset
     >>> ds = TextDataset([[101, 7, 102], [101, 102]])
     >>> len(ds), ds.lengths.tolist()
     (2, [3, 2])
@@ -121,7 +121,7 @@ class PadCollator:
 
     Rows that are precomputed embeddings (float arrays) are stacked into a
     float ``input_ids`` of shape ``(B, H)`` with ``attention_mask=None``,
-    which :class:`~skemo.encoders.TextEncoder` passes straight through.
+    which :class:`~skemo.nn.encoder.TextEncoder` passes straight through.
 
     Parameters
     ----------
@@ -129,7 +129,7 @@ class PadCollator:
 
     Examples
     --------
-    >>> from skemo.text_data import PadCollator
+    >>> from skemo.utils._text_data import PadCollator
     >>> X, y = PadCollator(0)([([5, 6, 7], 1), ([5], 0)])
     >>> X["input_ids"].tolist(), X["attention_mask"].tolist(), y.tolist()
     ([[5, 6, 7], [5, 0, 0]], [[1, 1, 1], [1, 0, 0]], [1, 0])
@@ -171,7 +171,7 @@ class LengthBucketBatchSampler(Sampler):
 
     Examples
     --------
-    >>> from skemo.text_data import LengthBucketBatchSampler
+    >>> from skemo.utils._text_data import LengthBucketBatchSampler
     >>> batches = list(LengthBucketBatchSampler([5, 1, 5, 1], batch_size=2, seed=0))
     >>> sorted(sorted(b) for b in batches)
     [[0, 2], [1, 3]]

@@ -1,0 +1,71 @@
+"""The label-text model: an encoder plus the tokenised label texts.
+
+:class:`LabelTextModel` holds the tokenised label texts as buffers and encodes
+them with the same encoder as the texts: with gradients once per training
+step, and once per evaluation pass (cached) otherwise. Subclasses define how
+text and label embeddings turn into label scores in ``forward``.
+"""
+
+import contextlib
+
+from skemo.nn.module import EmotionModule
+
+
+class LabelTextModel(EmotionModule):
+    """Base module: an encoder plus the token ids of the label texts.
+
+    Parameters
+    ----------
+    encoder : skemo.nn.encoder.TextEncoder
+    n_labels : int
+    label_input_ids, label_attention_mask : torch.Tensor of shape (n_labels, T)
+    """
+
+    def __init__(self, encoder, n_labels, label_input_ids, label_attention_mask):
+        super().__init__(encoder)
+        if label_input_ids.shape[0] != n_labels:
+            raise ValueError(f"got {label_input_ids.shape[0]} label texts for "
+                             f"{n_labels} labels.")
+        self.register_buffer("label_input_ids", label_input_ids, persistent=False)
+        self.register_buffer("label_attention_mask", label_attention_mask,
+                             persistent=False)
+        self._label_cache = None
+
+    def encode_labels(self, input_ids=None, attention_mask=None):
+        """Label representations fed to :meth:`score` (override to add heads)."""
+        if input_ids is None:
+            input_ids, attention_mask = self.label_input_ids, self.label_attention_mask
+        return self.encoder(input_ids, attention_mask)
+
+    def label_embeddings(self):
+        """Label representations: fresh in training, cached in evaluation mode."""
+        if self.training:
+            return self.encode_labels()
+        if self._label_cache is None:
+            self._label_cache = self.encode_labels()
+        return self._label_cache
+
+    def clear_label_cache(self):
+        self._label_cache = None
+
+    def train(self, mode=True):
+        if mode:
+            self.clear_label_cache()
+        return super().train(mode)
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        self.clear_label_cache()
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
+    @contextlib.contextmanager
+    def labels_replaced(self, label_embeddings):
+        """Score against other label embeddings (open-vocabulary prediction)."""
+        saved = self._label_cache
+        self._label_cache = label_embeddings
+        try:
+            yield
+        finally:
+            self._label_cache = saved
+
+
+__all__ = ["LabelTextModel"]

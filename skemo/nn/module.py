@@ -1,0 +1,70 @@
+"""The module protocol: what an estimator's torch module must expose.
+
+An estimator's ``module`` is an :class:`EmotionModule` subclass that the
+base estimator builds as ``module(encoder=TextEncoder, n_labels=L, **kwargs)``
+(``kwargs`` from the estimator's ``_module_kwargs()`` and its ``module__*``
+parameters). It exposes:
+
+``encoder``
+    The :class:`~skemo.nn.TextEncoder` it was given, as an attribute:
+    saving, ``freeze_encoder``, the embedding cache and the optimizer's
+    parameter groups (encoder at ``lr``, everything else at ``head_lr``)
+    find it there.
+``forward(input_ids, attention_mask)``
+    The label logits ``(B, L)``, or a tuple whose first item they are (the
+    other items -- embeddings, auxiliary heads' logits -- go to the
+    criterion). ``input_ids`` may also be precomputed pooled embeddings
+    (float ``(B, H)``, ``attention_mask`` None), which the encoder passes
+    through unchanged (``freeze_encoder``).
+:meth:`~EmotionModule.label_bias`
+    The bias ``(L,)`` added to the label logits, which ``fit`` starts at
+    the training prior; None when the logits have no such bias.
+:meth:`~EmotionModule.calibration_parameters`
+    Scalars that only calibrate probabilities (e.g. a similarity offset);
+    they train at their own fixed learning rate with no weight decay.
+"""
+
+from torch import nn
+
+
+class EmotionModule(nn.Module):
+    """Base class of every estimator's torch module (see the module docstring).
+
+    Parameters
+    ----------
+    encoder : skemo.nn.TextEncoder
+        Stored as ``self.encoder``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemo.nn import EmotionModule
+    >>> class MeanScore(EmotionModule):
+    ...     def forward(self, input_ids, attention_mask):
+    ...         return input_ids.mean(dim=1, keepdim=True)
+    >>> MeanScore(encoder=None).label_bias() is None
+    True
+    """
+
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+
+    def label_bias(self):
+        """The bias tensor of the label logits, or None (the default: no such bias).
+
+        ``fit`` copies the label prior (log-odds, or centred log frequencies)
+        into it, so training starts at the prior's loss rather than at
+        ``p = 0.5`` everywhere.
+        """
+        return None
+
+    def calibration_parameters(self):
+        """Parameters that only calibrate probabilities (default: none).
+
+        They train at :data:`skemo.base.CALIBRATION_LR` without weight decay.
+        """
+        return []
+
+
+__all__ = ["EmotionModule"]
