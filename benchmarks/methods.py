@@ -11,8 +11,8 @@ from its description alone; its ranking AUC on test should be clearly above 0.5.
 Usage::
 
     SKEMO_DATA=../shared/data python benchmarks/methods.py --train-size 2000 --epochs 2
-    SKEMO_DATA=../shared/data python benchmarks/methods.py --datasets goemotions --methods baseline taco
-    SKEMO_DATA=../shared/data python benchmarks/methods.py --datasets emotion --methods baseline \
+    SKEMO_DATA=../shared/data python benchmarks/methods.py --datasets goemotions --methods finetuned taco
+    SKEMO_DATA=../shared/data python benchmarks/methods.py --datasets emotion --methods finetuned \
         --epochs 5 --param validation_fraction=0.1 --param class_weight=balanced
 
 ``--param KEY=VALUE`` overrides one estimator parameter for every method, read as in the
@@ -29,33 +29,21 @@ import torch
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 from baseline import machine
-import skemo
 from skemo.cli import parse_param
-from skemo.datasets import (
-    load_emotion,
-    load_goemotions,
-    load_semeval2018_ec,
-    load_taco_goemotions,
-)
+from skemo.datasets import DATASETS as LOADERS
+from skemo.datasets import load_goemotions
+from skemo.methods import METHODS as ESTIMATORS
 from skemo.model_selection import multilabel_train_test_split
 from skemo.thresholds import apply_thresholds, tune_thresholds
 
-DATASETS = {
-    "goemotions": load_goemotions,
-    "semeval2018_ec": load_semeval2018_ec,
-    "taco_goemotions": load_taco_goemotions,
-    "emotion": load_emotion,
-}
-# method -> (estimator, parameters beyond the shared budget); the "-no-exclusivity"
-# ablation tests CMHL's claim that the exclusivity loss helps.
+#: The benchmark datasets (keys of skemo.datasets.DATASETS with train/dev/test splits).
+DATASETS = ("goemotions", "semeval2018_ec", "taco_goemotions", "emotion")
+# row name -> (method key of skemo.methods.METHODS, parameters beyond the shared budget):
+# every method under its own key, plus ablations; "multihead_valence-no-exclusivity"
+# tests CMHL's claim that the exclusivity loss helps.
 METHODS = {
-    "baseline": ("FineTunedEmotionClassifier", {}),
-    "similarity": ("SimilarityEmotionClassifier", {}),
-    "dual": ("DualObjectiveClassifier", {}),
-    "taco": ("TACOClassifier", {}),
-    "multihead": ("MultiHeadValenceClassifier", {}),
-    "multihead-no-exclusivity": ("MultiHeadValenceClassifier", {"lambda_exclusivity": 0.0}),
-    "definition": ("DefinitionAuxiliaryClassifier", {}),
+    **{key: (key, {}) for key in ESTIMATORS},
+    "multihead_valence-no-exclusivity": ("multihead_valence", {"lambda_exclusivity": 0.0}),
 }
 RARE_FRACTION = 0.25  # "rare labels": the quarter of labels with the fewest training positives
 
@@ -72,7 +60,7 @@ def subsample(data, target, size, seed):
 
 def load_splits(dataset, args):
     """The (texts, targets) of train, dev and test, subsampled once for every method."""
-    loader = DATASETS[dataset]
+    loader = LOADERS[dataset]
     train, dev, test = (loader(split=s) for s in ("train", "dev", "test"))
     sizes = (args.train_size, args.eval_size, args.eval_size)
     return train.target_names, [subsample(split.data, split.target, size, args.seed)
@@ -88,9 +76,8 @@ def budget(args):
 
 def run(method, label_names, splits, args):
     (X, y), (Xd, yd), (Xt, yt) = splits
-    name, extra = METHODS[method]
-    est = dict(skemo.all_estimators())[name](label_names=label_names,
-                                             **{**budget(args), **extra})
+    key, extra = METHODS[method]
+    est = ESTIMATORS[key](label_names=label_names, **{**budget(args), **extra})
     est.fit(X, y)
     rate = len(X) * len(est.history) / sum(est.history[:, "dur"])
     proba = est.predict_proba(Xt)
@@ -121,11 +108,11 @@ def open_vocabulary_auc(args, held_out="gratitude"):
     names = [train.target_names[j] for j in keep]
     description = train.descriptions[held_out]
     rows = []
-    for method in ("similarity", "dual", "taco"):
+    for method in ("similarity", "dual_objective", "taco"):
         if method not in args.methods:
             continue
-        cls = dict(skemo.all_estimators())[METHODS[method][0]]
-        extra = {"score_from": "similarity"} if method == "dual" else {}
+        cls = ESTIMATORS[method]
+        extra = {"score_from": "similarity"} if method == "dual_objective" else {}
         est = cls(label_names=names, **{**budget(args), **extra})
         est.fit(X, y[:, keep])
         score = est.predict_proba(Xt, labels={held_out: description})[:, 0]
@@ -135,7 +122,7 @@ def open_vocabulary_auc(args, held_out="gratitude"):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=list(DATASETS),
+    parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=DATASETS,
                         help="datasets of the main table (none: only the open-vocabulary check)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--train-size", type=int, default=None, help="default: full train")
