@@ -1,0 +1,169 @@
+"""The package layout holds: no import cycle, torch-only ``skemo.nn``, one method key.
+
+The import graph is read from the source (the AST of every module under
+``skemo/``), so these tests see what a module imports when it is loaded,
+whichever modules happen to be loaded already.
+"""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import skemo
+from skemo.methods import METHOD_KEYS, METHODS
+
+PACKAGE_DIR = Path(skemo.__file__).parent
+
+
+def module_name(path):
+    """``skemo/nn/encoder.py`` -> ``skemo.nn.encoder``; a package's ``__init__`` -> the package."""
+    parts = list(path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {module_name(path): path for path in sorted(PACKAGE_DIR.rglob("*.py"))}
+
+
+def top_level_statements(tree):
+    """The statements a module runs when imported (also inside top-level if/try blocks)."""
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop(0)
+        yield node
+        if isinstance(node, (ast.If, ast.Try, ast.With)):
+            for field in ("body", "orelse", "finalbody"):
+                pending.extend(getattr(node, field, []))
+            pending.extend(child for handler in getattr(node, "handlers", [])
+                           for child in handler.body)
+
+
+def imported_names(node, module):
+    """The modules an import statement loads (besides their parent packages).
+
+    ``import a.b`` loads ``a.b``; ``from a.b import c`` loads ``a.b`` and, when
+    ``c`` is a submodule, ``a.b.c``. Relative imports are resolved against ``module``.
+    """
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    source = node.module
+    if node.level:
+        package = module if MODULES[module].name == "__init__.py" else module.rpartition(".")[0]
+        parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+        source = ".".join([*parts, *([node.module] if node.module else [])])
+    return [source, *(f"{source}.{alias.name}" for alias in node.names
+                      if f"{source}.{alias.name}" in MODULES)]
+
+
+def skemo_imports(module, statements):
+    """The skemo modules other than ``module`` that ``statements`` load."""
+    return {name for node in statements for name in imported_names(node, module)
+            if name in MODULES and name != module}
+
+
+def parse(module):
+    return ast.parse(MODULES[module].read_text(encoding="utf-8"), filename=str(MODULES[module]))
+
+
+def import_graph():
+    """module -> the skemo modules its top-level statements import."""
+    return {module: skemo_imports(module, top_level_statements(parse(module)))
+            for module in MODULES}
+
+
+def find_cycle(graph):
+    """One import cycle of ``graph`` as a list of modules, or None."""
+    state, stack = {}, []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == "open":
+                return stack[stack.index(target):] + [target]
+            if target not in state:
+                cycle = visit(target)
+                if cycle:
+                    return cycle
+        state[node] = "done"
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_graph_reader_sees_imports():
+    graph = import_graph()
+    assert "skemo.nn.encoder" in graph["skemo.base"]
+    assert "skemo.utils._targets" in graph["skemo.base"]
+    assert {"skemo.nn.encoder", "skemo.nn.module"} <= graph["skemo.nn.heads"]
+    # relative imports resolve against the importing module's package
+    node = ast.parse("from ..nn import encoder, EmotionModule").body[0]
+    assert imported_names(node, "skemo.methods.finetuned") == ["skemo.nn", "skemo.nn.encoder"]
+    node = ast.parse("from . import _bunch").body[0]
+    assert imported_names(node, "skemo.datasets") == ["skemo.datasets", "skemo.datasets._bunch"]
+
+
+def test_find_cycle_reports_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+
+
+def test_no_import_cycle():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def all_imports(module):
+    """Every dotted name ``module`` imports anywhere (functions included)."""
+    return {name for node in ast.walk(parse(module)) for name in imported_names(node, module)}
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("skemo.nn")))
+def test_nn_imports_neither_sklearn_nor_skorch(module):
+    roots = {name.split(".")[0] for name in all_imports(module)}
+    assert not roots & {"sklearn", "skorch"}, f"{module} imports {roots & {'sklearn', 'skorch'}}"
+
+
+def test_nn_loads_without_sklearn_or_skorch():
+    code = ("import sys, skemo.nn.encoder, skemo.nn.heads, skemo.nn.label_text, skemo.nn.module;"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'skorch'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_package_root_does_not_load_torch():
+    code = "import sys, skemo; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_persistence_does_not_import_the_package_root():
+    for node in ast.walk(parse("skemo.persistence")):
+        if isinstance(node, ast.Import):
+            assert all(alias.name != "skemo" for alias in node.names), ast.unparse(node)
+        elif isinstance(node, ast.ImportFrom) and node.module == "skemo" and not node.level:
+            # ``from skemo import methods`` is a submodule; ``from skemo import load`` is the root
+            assert all(f"skemo.{alias.name}" in MODULES for alias in node.names), ast.unparse(node)
+
+
+def test_every_method_key_is_its_module_name():
+    estimators = skemo.all_estimators()
+    assert sorted(METHODS) == list(METHOD_KEYS)
+    assert len(estimators) == len(METHODS)
+    for name, cls in estimators:
+        assert cls.__module__ == f"skemo.methods.{cls.method_key}", name
+        assert METHODS[cls.method_key] is cls
