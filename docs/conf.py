@@ -3,7 +3,7 @@
 Build (warnings are errors; the gallery runs every example on CPU)::
 
     pip install -e ".[docs]"
-    sphinx-build -W -b html docs docs/_build/html
+    sphinx-build -W -n -b html docs docs/_build/html
 
 Add ``-D plot_gallery=0`` to skip running the examples while editing text.
 """
@@ -34,13 +34,21 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax itself, copied into the built pages: formulas render offline.
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "skemo_docs",
+    # Links into scikit-learn's, PyTorch's, skorch's, ... documentation from
+    # inventories written at build time (no network needed).
+    "skemo_intersphinx",
 ]
 
 templates_path = ["_templates"]
+# Every cross-reference must resolve (``-n``): objects of other libraries
+# through ``skemo_intersphinx``, re-exported skemo names through ``skemo_docs``.
+nitpicky = True
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 default_role = "literal"
 

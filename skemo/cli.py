@@ -62,7 +62,7 @@ def estimator_class(method):
 
 
 def load_data(name, split, data_home=None):
-    """Load ``split`` of the dataset called ``name`` in :data:`DATASETS`.
+    """Load ``split`` of the dataset ``name`` of :data:`~skemo.datasets.DATASETS`.
 
     Parameters
     ----------

@@ -38,7 +38,7 @@ Every worker must be able to load the encoder: the default MiniLM ships with
 skemo; for others give a directory on a shared file system (workers often
 have no network). With ``freeze_encoder=True``, a ``cache_dir`` on a shared
 file system lets all workers share the texts' embeddings
-(:mod:`skemo.utils._embedding_cache`). A fixed ``random_state`` gives the same
+(``skemo.utils._embedding_cache``). A fixed ``random_state`` gives the same
 ``cv_results_`` as the same search run locally (on the same kind of device).
 
 Multi-GPU and mixed precision with accelerate

@@ -6,9 +6,16 @@
   separate run), instead of failing a ``-W`` build.
 - scikit-learn's metadata-routing methods (``set_fit_request``, ...), which
   every estimator inherits, are left out of the class pages: their generated
-  docstrings point into scikit-learn's own documentation.
+  docstrings point into scikit-learn's own documentation; so are overrides of
+  ``torch.nn.Module`` methods (``forward``, ``train``) that have no docstring
+  of their own, which would show PyTorch's.
+- :func:`resolve_reexport`: a reference to a re-exported name
+  (``skemo.SelectCheckpoint``, ``skemo.nn.encoder.TextEncoder``) links to
+  the page of the object under the name it is documented by.
 """
 
+import importlib
+import inspect
 import re
 from pathlib import Path
 
@@ -59,15 +66,77 @@ class OptionalLiteralInclude(LiteralInclude):
 _METADATA_REQUEST = re.compile(r"set_\w+_request")
 
 
-def skip_metadata_requests(app, what, name, obj, skip, options):
-    """Skip scikit-learn's ``set_*_request`` methods (autodoc-skip-member)."""
+def skip_foreign_members(app, what, name, obj, skip, options):
+    """Skip ``set_*_request`` and undocumented torch overrides (autodoc-skip-member)."""
     if _METADATA_REQUEST.fullmatch(name):
         return True
+    if what == "class" and inspect.isfunction(obj) and obj.__doc__ is None:
+        from torch import nn
+
+        if hasattr(nn.Module, name):
+            return True
+    return None
+
+
+def _import(name):
+    """The object a dotted name refers to, or None."""
+    parts = name.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[split:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def _documented_names(env):
+    """id(object) -> the name skemo's pages document it under (cached per build)."""
+    names = getattr(env, "_skemo_documented", None)
+    objects = env.get_domain("py").objects
+    if names is None or len(names[0]) != len(objects):
+        by_id = {}
+        for name in objects:
+            if name.startswith("skemo"):
+                obj = _import(name)
+                if obj is not None:
+                    by_id.setdefault(id(obj), name)
+        names = (dict(objects), by_id)
+        env._skemo_documented = names
+    return names[1]
+
+
+def resolve_reexport(app, env, node, contnode):
+    """Resolve a missing ``py`` reference to a skemo object documented elsewhere."""
+    if node.get("refdomain") != "py":
+        return None
+    target = node["reftarget"]
+    module, klass = node.get("py:module"), node.get("py:class")
+    candidates = [target]
+    if module:
+        candidates.insert(0, f"{module}.{target}")
+        if klass:
+            candidates.insert(0, f"{module}.{klass}.{target}")
+    documented = _documented_names(env)
+    for candidate in candidates:
+        if not candidate.startswith("skemo"):
+            continue
+        obj = _import(candidate)
+        name = documented.get(id(obj)) if obj is not None else None
+        if name is not None and name != candidate:
+            return env.get_domain("py").resolve_xref(
+                env, node["refdoc"], app.builder, node["reftype"], name, node, contnode)
     return None
 
 
 def setup(app):
     app.setup_extension("sphinx.ext.autodoc")
     app.add_directive("optional-literalinclude", OptionalLiteralInclude)
-    app.connect("autodoc-skip-member", skip_metadata_requests)
+    app.connect("autodoc-skip-member", skip_foreign_members)
+    app.connect("missing-reference", resolve_reexport)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

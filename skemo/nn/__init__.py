@@ -5,7 +5,7 @@ scikit-learn or skorch: the estimators in :mod:`skemo.methods` build these
 modules and train them.
 
 The contract an estimator's module follows is :class:`EmotionModule`
-(:mod:`skemo.nn.module`): an ``encoder`` attribute, ``forward`` returning
+(``skemo.nn.module``): an ``encoder`` attribute, ``forward`` returning
 the label logits (or a tuple led by them), ``label_bias()`` and
 ``calibration_parameters()``.
 """

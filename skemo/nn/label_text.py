@@ -32,7 +32,7 @@ class LabelTextModel(EmotionModule):
         self._label_cache = None
 
     def encode_labels(self, input_ids=None, attention_mask=None):
-        """Label representations fed to :meth:`score` (override to add heads)."""
+        """Label representations from the label texts (override to add heads)."""
         if input_ids is None:
             input_ids, attention_mask = self.label_input_ids, self.label_attention_mask
         return self.encoder(input_ids, attention_mask)
