@@ -7,7 +7,11 @@ dependency: install it with ``pip install 'skemo[plot]'``.
 """
 
 import numpy as np
-from sklearn.metrics import f1_score, precision_recall_curve, precision_recall_fscore_support
+from sklearn.metrics import (
+    f1_score,
+    precision_recall_curve,
+    precision_recall_fscore_support,
+)
 
 from skemo.labels import circumplex_coordinates
 from skemo.thresholds import tune_thresholds
@@ -61,9 +65,10 @@ def plot_label_f1(y_true, y_pred, target_names=None, *, ax=None):
     """Per-label F1 as bars, from the most to the least frequent label.
 
     Rare emotions are where classifiers fail: ordering the labels by their
-    count in ``y_true`` (shown in the tick labels, and as a line scaled to
-    the most frequent label) shows how far F1 follows frequency. The title
-    gives the macro-F1.
+    count in ``y_true`` shows how far F1 follows frequency. The counts are
+    in the tick labels and, as dots, on a logarithmic axis of their own at
+    the right (a twin of ``ax``), so that F1 and counts never share a scale.
+    The title gives the macro-F1.
 
     Parameters
     ----------
@@ -80,7 +85,9 @@ def plot_label_f1(y_true, y_pred, target_names=None, *, ax=None):
     Returns
     -------
     ax : matplotlib.axes.Axes
-        One bar per label (``ax.patches``), tick labels ``"name (count)"``.
+        The F1 axes: one bar per label (``ax.patches``), tick labels
+        ``"name (count)"``. The counts are the one line of the twin axes
+        (``ax.figure.axes``, the axes that shares ``ax``'s x-axis).
 
     Examples
     --------
@@ -102,20 +109,30 @@ def plot_label_f1(y_true, y_pred, target_names=None, *, ax=None):
     order = np.argsort(-support, kind="stable")
     ax = _axes(ax, figsize=(max(6.0, 0.35 * len(f1) + 2), 4.5))
     positions = np.arange(len(f1))
-    ax.bar(positions, f1[order], color="tab:blue", label="F1")
-    ax.plot(positions, support[order] / max(support.max(), 1), color="tab:orange",
-            marker=".", label="count / max count")
+    ax.bar(positions, f1[order], color="tab:blue", label="F1 (left axis)")
     ax.set_xticks(positions, [f"{names[i]} ({support[i]})" for i in order],
                   rotation=60, ha="right", rotation_mode="anchor")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("F1")
     ax.set_title(f"Per-label F1, by label frequency (macro-F1 {f1.mean():.3f})")
-    ax.legend(loc="upper right")
+    counts = ax.twinx()
+    counts.plot(positions, support[order], color="0.3", marker="o", markersize=4,
+                linestyle="none", label="texts with the label (right axis)")
+    counts.set_yscale("log")
+    counts.set_ylim(0.8, max(support.max(), 1) * 1.5)
+    counts.set_ylabel("texts with the label (log scale)")
+    handles = [*ax.get_legend_handles_labels()[0], *counts.get_legend_handles_labels()[0]]
+    counts.legend(handles=handles, loc="upper right", fontsize="small")
     return ax
 
 
 def plot_cooccurrence(Y, target_names=None, *, normalize=None, ax=None):
     """Heatmap of how often two labels are given to the same text.
+
+    The colours show the off-diagonal cells only: the diagonal (each label's
+    own count, or 1 when normalised) would dwarf every co-occurrence and
+    flatten the colour scale. It is drawn grey instead, each label's count
+    written on it.
 
     Parameters
     ----------
@@ -124,16 +141,17 @@ def plot_cooccurrence(Y, target_names=None, *, normalize=None, ax=None):
     target_names : sequence of str or None, default=None
         One name per column; None uses column ids.
     normalize : {None, "row"}, default=None
-        None shows counts (the diagonal holds each label's frequency);
-        ``"row"`` divides each row by its diagonal, giving the fraction of the
-        row label's texts that also carry the column label.
+        None shows counts; ``"row"`` divides each row by its diagonal, giving
+        the fraction of the row label's texts that also carry the column label.
     ax : matplotlib.axes.Axes or None, default=None
         Axes to draw on; None makes a new figure.
 
     Returns
     -------
     ax : matplotlib.axes.Axes
-        Its image (``ax.images[0]``) holds the (n_labels, n_labels) matrix.
+        Its image (``ax.images[0]``) holds the (n_labels, n_labels) matrix as
+        a masked array whose diagonal is masked; ``ax.texts`` hold the
+        diagonal's counts.
 
     See Also
     --------
@@ -145,8 +163,10 @@ def plot_cooccurrence(Y, target_names=None, *, normalize=None, ax=None):
     >>> from skemo.plot import plot_cooccurrence
     >>> Y = np.array([[1, 1, 0], [1, 0, 0], [0, 1, 1]])
     >>> ax = plot_cooccurrence(Y, ["joy", "love", "fear"])
-    >>> ax.images[0].get_array().tolist()
+    >>> ax.images[0].get_array().data.tolist()
     [[2, 1, 0], [1, 2, 1], [0, 1, 1]]
+    >>> [text.get_text() for text in ax.texts]
+    ['2', '2', '1']
     """
     if normalize not in (None, "row"):
         raise ValueError(f"normalize must be None or 'row'; got {normalize!r}.")
@@ -157,14 +177,23 @@ def plot_cooccurrence(Y, target_names=None, *, normalize=None, ax=None):
     if normalize == "row":
         diagonal = np.diag(counts).astype(float)[:, None]
         matrix = np.divide(counts, diagonal, out=np.zeros(counts.shape), where=diagonal > 0)
+    plt = _pyplot()
     size = max(5.0, 0.3 * len(names) + 2)
     ax = _axes(ax, figsize=(size + 1, size))
-    image = ax.imshow(matrix, cmap="viridis", interpolation="nearest")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
+    masked = np.ma.masked_array(matrix, mask=np.eye(len(names), dtype=bool))
+    image = ax.imshow(masked, cmap=cmap, interpolation="nearest", vmin=0)
+    fontsize = "small" if len(names) <= 12 else "x-small"
+    for i, count in enumerate(np.diag(counts)):
+        ax.text(i, i, str(count), ha="center", va="center", fontsize=fontsize, color="0.2")
     ticks = np.arange(len(names))
     ax.set_xticks(ticks, names, rotation=90)
     ax.set_yticks(ticks, names)
-    ax.set_title("Label co-occurrence" + (" (fraction of row label)" if normalize else ""))
-    ax.figure.colorbar(image, ax=ax, shrink=0.8)
+    ax.set_title("Label co-occurrence" + (" (fraction of row label)" if normalize else "")
+                 + "; grey diagonal: texts with the label", fontsize="medium")
+    colorbar = ax.figure.colorbar(image, ax=ax, shrink=0.8)
+    colorbar.set_label("fraction of the row label's texts" if normalize
+                       else "texts with both labels")
     return ax
 
 
@@ -346,7 +375,9 @@ def plot_circumplex(y_proba=None, target_names=None, *, valence_arousal=None,
     -------
     ax : matplotlib.axes.Axes
         One text per label (``ax.texts``) and, with texts to place, their
-        dots as ``ax.collections[0]``.
+        dots as ``ax.collections[0]``. Each label's point is a small dot
+        (``ax.lines[0]``); where label names would overlap, they are moved
+        apart and joined to their points by a thin line.
 
     Examples
     --------
@@ -385,21 +416,73 @@ def plot_circumplex(y_proba=None, target_names=None, *, valence_arousal=None,
         if points.ndim != 2 or points.shape[1] != 2:
             raise ValueError("valence_arousal must have shape (n_samples, 2); got "
                              f"{points.shape}.")
-    ax = _axes(ax, figsize=(6.5, 6.5))
+    ax = _axes(ax, figsize=(7.5, 7.5))
     plt = _pyplot()
+    ax.plot(coordinates[:, 0], coordinates[:, 1], linestyle="none", marker=".",
+            markersize=4, color="0.35", zorder=3)
     ax.add_patch(plt.Circle((0, 0), 1, fill=False, color="0.7", linestyle="--"))
     ax.axhline(0, color="0.8", linewidth=0.8)
     ax.axvline(0, color="0.8", linewidth=0.8)
     if points is not None:
         ax.scatter(points[:, 0], points[:, 1], c=color, s=18, alpha=0.6, zorder=2)
-    for name, (valence, arousal) in zip(names, coordinates):
-        ax.text(valence, arousal, name, fontsize="small", ha="center", va="center",
-                zorder=3, bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
-                                "edgecolor": "none", "alpha": 0.7})
-    ax.set_xlim(-1.15, 1.15)
-    ax.set_ylim(-1.15, 1.15)
+    ax.set_xlim(-1.2, 1.2)
+    ax.set_ylim(-1.2, 1.2)
     ax.set_aspect("equal")
     ax.set_xlabel("valence (unpleasant → pleasant)")
     ax.set_ylabel("arousal (calm → activated)")
     ax.set_title("Valence–arousal circumplex")
+    texts = [ax.text(valence, arousal, name, fontsize="small", ha="center", va="center",
+                     zorder=4, bbox={"boxstyle": "round,pad=0.1", "facecolor": "white",
+                                     "edgecolor": "none", "alpha": 0.8})
+             for name, (valence, arousal) in zip(names, coordinates)]
+    positions = _spread(ax, texts, coordinates)
+    for text, anchor, position in zip(texts, coordinates, positions):
+        if not np.array_equal(anchor, position):
+            text.set_position(tuple(position))
+            ax.plot(*np.column_stack([anchor, position]), color="0.6", linewidth=0.6,
+                    zorder=3)
     return ax
+
+
+def _spread(ax, texts, anchors, iterations=500):
+    """Positions near ``anchors`` at which the ``texts``' boxes do not overlap.
+
+    Overlapping boxes push each other apart along the axis on which they
+    overlap least (mostly vertically, texts being wider than tall), half the
+    overlap each, until no two overlap; labels at the same point stack in
+    their order. Every text stays inside the axes; one that overlaps nothing
+    there keeps its anchor exactly.
+    """
+    figure = ax.figure
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    to_data = ax.transData.inverted()
+    half = []
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        (x0, y0), (x1, y1) = to_data.transform([[box.x0, box.y0], [box.x1, box.y1]])
+        margin = 0.15 * abs(y1 - y0)
+        half.append((abs(x1 - x0) / 2 + margin, abs(y1 - y0) / 2 + margin))
+    half = np.array(half)
+    low = np.array([ax.get_xlim()[0], ax.get_ylim()[0]]) + half
+    high = np.array([ax.get_xlim()[1], ax.get_ylim()[1]]) - half
+    positions = np.clip(np.array(anchors, dtype=float), low, high)
+    n = len(texts)
+    order = np.arange(n)
+    # Ties (texts at the same point) part in their order: the later one goes up.
+    tie = np.sign(order[:, None] - order[None, :]).astype(float)
+    for _ in range(iterations):
+        delta = positions[:, None, :] - positions[None, :, :]
+        overlap = half[:, None, :] + half[None, :, :] - np.abs(delta)
+        clash = (overlap > 0).all(axis=2)
+        np.fill_diagonal(clash, False)
+        if not clash.any():
+            break
+        axis = np.argmin(overlap, axis=2)
+        direction = np.sign(np.take_along_axis(delta, axis[..., None], axis=2)[..., 0])
+        direction = np.where(direction == 0, tie, direction)
+        amount = np.where(clash, np.min(overlap, axis=2) / 2 + 1e-3, 0) * direction
+        push = np.zeros_like(delta)
+        np.put_along_axis(push, axis[..., None], amount[..., None], axis=2)
+        positions = np.clip(positions + push.sum(axis=1), low, high)
+    return positions

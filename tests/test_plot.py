@@ -65,6 +65,22 @@ def test_label_f1_has_one_bar_per_label_by_frequency(multilabel, tmp_path):
     assert f"{np.mean(heights):.3f}" in ax.get_title()
 
 
+def test_label_f1_counts_have_their_own_log_axis(multilabel):
+    Y, proba, names = multilabel
+    ax = plot_label_f1(Y, (proba >= 0.5).astype(int), names)
+    # Nothing but the F1 bars on the F1 axis, which stays a 0-1 scale.
+    assert not ax.lines
+    assert ax.get_ylim() == (0, 1.05)
+    (counts,) = [other for other in ax.figure.axes if other is not ax]
+    assert counts.get_yscale() == "log"
+    assert "texts" in counts.get_ylabel()
+    (line,) = counts.lines
+    support = Y.sum(axis=0)
+    np.testing.assert_array_equal(line.get_ydata(), np.sort(support)[::-1])
+    np.testing.assert_array_equal(line.get_xdata(), [bar.get_x() + bar.get_width() / 2
+                                                     for bar in ax.patches])
+
+
 def test_label_f1_single_label_uses_sorted_classes(tmp_path):
     y_true = np.array(["joy", "fear", "joy", "anger", "joy"])
     y_pred = np.array(["joy", "joy", "joy", "anger", "fear"])
@@ -84,14 +100,30 @@ def test_cooccurrence_holds_the_count_matrix(multilabel, tmp_path):
     Y, _, names = multilabel
     ax = plot_cooccurrence(Y, names)
     assert_renders(ax, tmp_path / "cooc.png")
-    np.testing.assert_array_equal(ax.images[0].get_array(), Y.T @ Y)
+    np.testing.assert_array_equal(ax.images[0].get_array().data, Y.T @ Y)
     assert tick_texts(ax.get_xticklabels()) == names
     assert tick_texts(ax.get_yticklabels()) == names
+    # The diagonal is written, not coloured.
+    assert [text.get_text() for text in ax.texts] == [str(count) for count in Y.sum(axis=0)]
+
+
+def test_cooccurrence_colour_scale_ignores_the_diagonal():
+    # Label 0 is on 50 texts, 2 of them with label 1: the colours span the
+    # co-occurrence (0..2), not the labels' own counts (up to 50).
+    Y = np.zeros((60, 3), dtype=int)
+    Y[:50, 0] = 1
+    Y[:2, 1] = 1
+    Y[50:55, 2] = 1
+    image = plot_cooccurrence(Y).images[0]
+    matrix = image.get_array()
+    np.testing.assert_array_equal(matrix.mask, np.eye(3, dtype=bool))
+    assert image.norm.vmin == 0
+    assert image.norm.vmax == 2
 
 
 def test_cooccurrence_row_normalised_has_unit_diagonal(multilabel):
     Y, _, names = multilabel
-    matrix = np.asarray(plot_cooccurrence(Y, names, normalize="row").images[0].get_array())
+    matrix = plot_cooccurrence(Y, names, normalize="row").images[0].get_array().data
     np.testing.assert_allclose(np.diag(matrix), 1.0)
     assert matrix.max() <= 1
 
@@ -147,7 +179,9 @@ def test_circumplex_places_labels_and_texts(tmp_path):
     assert_renders(ax, tmp_path / "circumplex.png")
     coordinates = circumplex_coordinates()
     assert [text.get_text() for text in ax.texts] == names
+    # Labels far apart stay exactly at their points.
     assert [text.get_position() for text in ax.texts] == [coordinates[n] for n in names]
+    np.testing.assert_array_equal(ax.lines[0].get_xydata(), [coordinates[n] for n in names])
     points = ax.collections[0].get_offsets()
     expected_second = (np.array(coordinates["sadness"]) + coordinates["anger"]) / 2
     np.testing.assert_allclose(points, [coordinates["joy"], expected_second, (0, 0)])
@@ -164,6 +198,42 @@ def test_circumplex_without_texts_writes_every_known_label():
     ax = plot_circumplex()
     assert len(ax.texts) == len(circumplex_coordinates())
     assert not ax.collections
+
+
+def boxes_overlap(a, b):
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_circumplex_labels_do_not_overlap():
+    # Every built-in label, synonyms at the very same point included
+    # ("anger", "angry"): no two names may overlap on the rendered figure.
+    ax = plot_circumplex()
+    ax.figure.draw_without_rendering()
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [text.get_window_extent(renderer) for text in ax.texts]
+    clashes = [(ax.texts[i].get_text(), ax.texts[j].get_text())
+               for i in range(len(boxes)) for j in range(i)
+               if boxes_overlap(boxes[i], boxes[j])]
+    assert clashes == []
+    axes_box = ax.get_window_extent(renderer)
+    assert all(axes_box.x0 <= box.x0 and box.x1 <= axes_box.x1 for box in boxes)
+    # Each moved name is joined to its point by a line; the points stay put.
+    coordinates = circumplex_coordinates()
+    names = [text.get_text() for text in ax.texts]
+    np.testing.assert_array_equal(ax.lines[0].get_xydata(), [coordinates[n] for n in names])
+    moved = [text for text in ax.texts
+             if text.get_position() != tuple(coordinates[text.get_text()])]
+    assert moved
+    assert len(ax.lines) == 3 + len(moved)  # points, the two axes, one line per move
+
+
+def test_circumplex_stacks_labels_at_the_same_point():
+    ax = plot_circumplex(target_names=["calm", "serene"],
+                         circumplex={"calm": (0.4, -0.5), "serene": (0.4, -0.5)})
+    (calm_x, calm_y), (serene_x, serene_y) = [text.get_position() for text in ax.texts]
+    assert calm_x == serene_x == 0.4
+    assert serene_y > calm_y
+    assert calm_y < -0.5 < serene_y
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -58,7 +58,8 @@ TARGETS = {
         "argparse": ("module", "library/argparse.html#module-argparse"),
         "pathlib.Path": ("class", "library/pathlib.html#pathlib.Path"),
         "os.PathLike": ("class", "library/os.html#os.PathLike"),
-        "collections.abc.Sequence": ("class", "library/collections.abc.html#collections.abc.Sequence"),
+        "collections.abc.Sequence": (
+            "class", "library/collections.abc.html#collections.abc.Sequence"),
         "pickle": ("module", "library/pickle.html#module-pickle"),
         "str": ("class", "library/stdtypes.html#str"),
         "dict": ("class", "library/stdtypes.html#dict"),
@@ -118,7 +119,8 @@ TARGETS = {
         "transformers.AutoTokenizer": ("class", "model_doc/auto#transformers.AutoTokenizer"),
         "transformers.PretrainedConfig": (
             "class", "main_classes/configuration#transformers.PretrainedConfig"),
-        "transformers.PreTrainedModel": ("class", "main_classes/model#transformers.PreTrainedModel"),
+        "transformers.PreTrainedModel": (
+            "class", "main_classes/model#transformers.PreTrainedModel"),
         "transformers.PreTrainedTokenizerBase": (
             "class", "main_classes/tokenizer#transformers.PreTrainedTokenizerBase"),
         "transformers.get_linear_schedule_with_warmup": (
