@@ -72,7 +72,9 @@ default=None
     -----
     When ``train_size + test_size`` covers fewer than all samples, the test
     set is drawn first from all samples and the train set is then drawn from
-    the remainder; both draws are stratified.
+    the remainder; both draws are stratified. The sides have exactly the
+    requested sizes: where iterative stratification misses a size (it may,
+    with many labels and a small side), random samples are moved across.
 
     Examples
     --------
@@ -111,7 +113,7 @@ default=None
     test_splitter = MultilabelStratifiedShuffleSplit(
         n_splits=1, test_size=n_test, random_state=rng
     )
-    train, test = next(test_splitter.split(indices, stratify))
+    train, test = _exact_size(*next(test_splitter.split(indices, stratify)), n_test, rng)
     if len(train) > n_train:
         train_splitter = MultilabelStratifiedShuffleSplit(
             n_splits=1,
@@ -119,13 +121,34 @@ default=None
             test_size=len(train) - n_train,
             random_state=rng,
         )
-        kept, _ = next(train_splitter.split(train, stratify[train]))
-        train = train[kept]
+        kept, dropped = next(train_splitter.split(train, stratify[train]))
+        train = train[_exact_size(dropped, kept, n_train, rng)[1]]
     return list(
         chain.from_iterable(
             (_safe_indexing(a, train), _safe_indexing(a, test)) for a in arrays
         )
     )
+
+
+def _exact_size(rest, chosen, n_chosen, rng):
+    """Move random indices between ``rest`` and ``chosen`` until ``chosen`` has ``n_chosen``.
+
+    Iterative stratification meets the requested sizes only approximately
+    (with many labels it may return a fraction of a small side); this
+    tops a side up with -- or trims it by -- indices drawn at random.
+    """
+    rest, chosen = np.asarray(rest), np.asarray(chosen)
+    if len(chosen) > n_chosen:
+        moved = rng.choice(len(chosen), len(chosen) - n_chosen, replace=False)
+        keep = np.ones(len(chosen), dtype=bool)
+        keep[moved] = False
+        rest, chosen = np.concatenate([rest, chosen[moved]]), chosen[keep]
+    elif len(chosen) < n_chosen:
+        moved = rng.choice(len(rest), n_chosen - len(chosen), replace=False)
+        keep = np.ones(len(rest), dtype=bool)
+        keep[moved] = False
+        rest, chosen = rest[keep], np.concatenate([chosen, rest[moved]])
+    return rest, chosen
 
 
 def validation_split(y, validation_fraction, random_state=None):

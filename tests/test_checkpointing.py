@@ -1,4 +1,4 @@
-"""Interrupted training, crash-safe checkpoints and resumed fits."""
+"""Interrupted training, crash-safe checkpoints that belong to one fit, resumed fits."""
 
 import json
 import os
@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from sklearn.model_selection import KFold, cross_validate
 from skorch.callbacks import Callback
 
 import skemo
@@ -27,27 +28,90 @@ class InterruptAtEpoch(Callback):
             raise KeyboardInterrupt
 
 
-def test_keyboard_interrupt_leaves_a_usable_estimator(multilabel_data):
+def test_keyboard_interrupt_is_raised_and_leaves_a_usable_estimator(multilabel_data):
     X, Y, _ = multilabel_data
     est = FineTunedEmotionClassifier(**tiny_params(
         max_epochs=5, validation_fraction=None, callbacks=[InterruptAtEpoch(3)]))
-    est.fit(X, Y)
+    with pytest.raises(KeyboardInterrupt, match="interrupted after 3 epoch"):
+        est.fit(X, Y)
+    assert est.interrupted_
+    assert est.thresholds_ is None
     assert len(est.history) == 3  # the interrupted epoch has a row but no training
     assert est.predict_proba(X[:4]).shape == (4, 4)
     est.set_params(callbacks=[], max_epochs=1)
     est.partial_fit(X, Y)
-    assert len(est.history) == 4
+    assert len(est.history) == 4 and not est.interrupted_
 
 
-def test_checkpoints_are_complete_skemo_saves(multilabel_data, tmp_path):
+def test_early_stopping_is_not_an_interrupt(multilabel_data):
+    X, Y, _ = multilabel_data
+    est = FineTunedEmotionClassifier(**tiny_params(max_epochs=30, patience=1, lr=1e-5,
+                                                   head_lr=1e-5)).fit(X, Y)
+    assert len(est.history) < 30 and not est.interrupted_
+
+
+def test_checkpoints_are_complete_skemo_saves_in_the_fit_s_directory(multilabel_data,
+                                                                      tmp_path):
     X, Y, names = multilabel_data
     est = FineTunedEmotionClassifier(**tiny_params(checkpoint_dir=tmp_path, label_names=names))
     est.fit(X, Y)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["best", "last"]
-    history = json.loads((tmp_path / "last" / "history.json").read_text())
+    assert est.checkpoint_path_ == tmp_path / est.fit_fingerprint_
+    assert [p.name for p in tmp_path.iterdir()] == [est.fit_fingerprint_]
+    assert sorted(p.name for p in est.checkpoint_path_.iterdir()
+                  if not p.name.startswith(".")) == ["best", "last"]
+    history = json.loads((est.checkpoint_path_ / "last" / "history.json").read_text())
     assert len(history) == 2
-    best = skemo.load(tmp_path / "best")
+    best = skemo.load(est.checkpoint_path_ / "best")
     assert best.predict_proba(X[:4]).shape == (4, 4)
+
+
+def test_folds_of_a_cross_validation_do_not_share_checkpoints(multilabel_data, tmp_path):
+    """Item 1: every fold trains its epochs, in a checkpoint directory of its own."""
+    X, Y, _ = multilabel_data
+    est = FineTunedEmotionClassifier(**tiny_params(checkpoint_dir=tmp_path,
+                                                   validation_fraction=None))
+    result = cross_validate(est, np.asarray(X, dtype=object), Y, cv=KFold(3),
+                            return_estimator=True)
+    assert [len(e.history) for e in result["estimator"]] == [2, 2, 2]
+    assert [e.resumed_epochs_ for e in result["estimator"]] == [0, 0, 0]
+    assert len({e.checkpoint_path_ for e in result["estimator"]}) == 3
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_a_fit_on_new_data_or_parameters_does_not_resume(multilabel_data, tmp_path):
+    X, Y, _ = multilabel_data
+    params = tiny_params(checkpoint_dir=tmp_path, validation_fraction=None)
+    first = FineTunedEmotionClassifier(**params).fit(X[:64], Y[:64])
+    again = FineTunedEmotionClassifier(**params).fit(X[:64], Y[:64])
+    assert again.resumed_epochs_ == 2  # the same fit: nothing left to train
+    np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))
+    new_data = FineTunedEmotionClassifier(**params).fit(X[32:], Y[32:])
+    assert new_data.resumed_epochs_ == 0 and len(new_data.history) == 2
+    new_params = FineTunedEmotionClassifier(**{**params, "lr": 1e-3}).fit(X[:64], Y[:64])
+    assert new_params.resumed_epochs_ == 0
+    new_targets = FineTunedEmotionClassifier(**params).fit(X[:64], 1 - Y[:64])
+    assert new_targets.resumed_epochs_ == 0
+    assert len(list(tmp_path.iterdir())) == 4
+
+
+def test_a_tampered_fingerprint_starts_fresh_with_a_warning(multilabel_data, tmp_path):
+    X, Y, _ = multilabel_data
+    params = tiny_params(checkpoint_dir=tmp_path, validation_fraction=None, max_epochs=1)
+    first = FineTunedEmotionClassifier(**params).fit(X, Y)
+    state_file = first.checkpoint_path_ / "last" / "training_state.json"
+    state = json.loads(state_file.read_text())
+    state["fingerprint"] = "0" * 16
+    state_file.write_text(json.dumps(state))
+    with pytest.warns(UserWarning, match="written by another fit"):
+        again = FineTunedEmotionClassifier(**params).fit(X, Y)
+    assert again.resumed_epochs_ == 0
+
+
+def test_partial_fit_writes_no_checkpoint(multilabel_data, tmp_path):
+    X, Y, _ = multilabel_data
+    est = FineTunedEmotionClassifier(**tiny_params(checkpoint_dir=tmp_path, max_epochs=1))
+    est.partial_fit(X, Y)
+    assert est.checkpoint_path_ is None and list(tmp_path.iterdir()) == []
 
 
 CHILD = textwrap.dedent("""
@@ -80,31 +144,29 @@ def test_killed_fit_resumes_from_its_last_checkpoint(sample, tmp_path):
     child = subprocess.Popen([sys.executable, str(script), str(ckpt)], cwd=root,
                              env={**os.environ, "PYTHONPATH": root})
     deadline = time.time() + 240
-    while not (ckpt / "last" / "history.json").exists():
+    while not list(ckpt.glob("*/last/history.json")):
         assert child.poll() is None, "the child finished or crashed before its first epoch"
         assert time.time() < deadline
         time.sleep(0.2)
     child.send_signal(signal.SIGKILL)
     child.wait()
-    written = json.loads((ckpt / "last" / "history.json").read_text())
+    [last] = [p.parent for p in ckpt.glob("*/last/history.json")]
+    written = json.loads((last / "history.json").read_text())
     assert 1 <= len(written) < 3  # killed before the last epoch finished
-    assert skemo.load(ckpt / "last").predict_proba(["hi"]).shape == (1, 4)  # complete
+    assert skemo.load(last).predict_proba(["hi"]).shape == (1, 4)  # complete
 
     X, Y = sample.data[:64], sample.target[:64][:, [0, 1, 15, 27]]
-    est = FineTunedEmotionClassifier(**tiny_params(max_epochs=3, validation_fraction=None,
-                                                   checkpoint_dir=ckpt))
+
+    class SlowAfterFirstEpoch(Callback):  # the child's callback class: same fingerprint
+        pass
+
+    SlowAfterFirstEpoch.__qualname__ = "SlowAfterFirstEpoch"
+    est = FineTunedEmotionClassifier(**tiny_params(
+        max_epochs=3, validation_fraction=None, checkpoint_dir=ckpt,
+        callbacks=[SlowAfterFirstEpoch()]))
     est.fit(X, Y)
+    assert est.checkpoint_path_ == last.parent
     assert est.resumed_epochs_ == len(written)
     assert len(est.history) == 3
-    assert est.history[0, "train_loss"] == pytest.approx(written[0]["train_loss"])
+    assert est.history[0, "train_loss"] == written[0]["train_loss"]
     assert np.isfinite(est.predict_proba(X[:4])).all()
-
-
-def test_checkpoint_of_another_label_set_is_refused(multilabel_data, tmp_path):
-    X, Y, names = multilabel_data
-    FineTunedEmotionClassifier(**tiny_params(max_epochs=1, checkpoint_dir=tmp_path,
-                                             label_names=names)).fit(X, Y)
-    other = FineTunedEmotionClassifier(**tiny_params(
-        max_epochs=2, checkpoint_dir=tmp_path, label_names=["a", "b", "c", "d"]))
-    with pytest.raises(ValueError, match="different estimator or label set"):
-        other.fit(X, Y)

@@ -8,7 +8,9 @@ def balanced_label_weights(Y, n_labels, multilabel):
     """Weights for ``class_weight="balanced"``.
 
     Multi-label: one ``pos_weight`` per label, ``n_negative / n_positive``,
-    for :class:`torch.nn.BCEWithLogitsLoss`. Single-label: scikit-learn's
+    for :class:`torch.nn.BCEWithLogitsLoss`; a label positive for every text
+    has no negatives to balance and keeps weight 1 (a weight of 0 would
+    ignore its positives and start its logit at minus infinity). Single-label: scikit-learn's
     ``compute_class_weight("balanced")``, ``n_samples / (n_classes * n_c)``,
     for :class:`torch.nn.CrossEntropyLoss`.
 
@@ -29,10 +31,15 @@ def balanced_label_weights(Y, n_labels, multilabel):
     >>> from skemo.utils._class_weights import balanced_label_weights
     >>> balanced_label_weights(np.array([[1, 0], [0, 1], [0, 1], [0, 1]]), 2, True)
     array([3.        , 0.33333334], dtype=float32)
+    >>> balanced_label_weights(np.array([[1, 1], [1, 0]]), 2, True)  # label 0 always on
+    array([1., 1.], dtype=float32)
     """
     if multilabel:
         positives = Y.sum(axis=0)
-        return ((len(Y) - positives) / positives).astype(np.float32)
+        negatives = len(Y) - positives
+        weights = np.divide(negatives, positives, out=np.ones(len(positives)),
+                            where=(positives > 0) & (negatives > 0))
+        return weights.astype(np.float32)
     present = np.unique(Y)
     weights = np.ones(n_labels, dtype=np.float32)
     weights[present] = compute_class_weight("balanced", classes=present, y=Y)

@@ -42,7 +42,9 @@ head parameters, *and its folds* (fold ``k`` trains on texts that other
 folds already encoded), or a re-run of a script. :class:`joblib.Memory`
 memoises whole calls, which would miss across folds (every fold passes a
 different set of texts); this store is keyed per text instead. It never
-expires: delete the directory to reclaim the space.
+expires: delete the directory to reclaim the space. A shard that cannot be
+read (a truncated or corrupted file, e.g. from a full disk) is deleted with a
+warning, and its texts are encoded again and stored in a new shard.
 
 Examples
 --------
@@ -58,6 +60,7 @@ Examples
 import hashlib
 import os
 import uuid
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
@@ -176,7 +179,7 @@ def frozen_embeddings(encoder, input_ids, *, pad_token_id, device, precision,
     namespace = Path(cache_dir) / hashlib.sha256(space.encode()).hexdigest()[:32]
     keys = [hashlib.blake2b(np.asarray(row, dtype=np.int64).tobytes(),
                             digest_size=_KEY_BYTES).digest() for row in input_ids]
-    stored = _read_shards(namespace, set(keys))
+    stored = _read_shards(namespace, set(keys), encoder.hidden_size)
     missing = {}  # key -> first row with it
     for i, key in enumerate(keys):
         if key not in stored:
@@ -193,19 +196,34 @@ def frozen_embeddings(encoder, input_ids, *, pad_token_id, device, precision,
     return out
 
 
-def _read_shards(namespace, wanted):
-    """The stored embeddings of the keys in ``wanted``: a dict key -> row."""
+def _read_shards(namespace, wanted, width):
+    """The stored embeddings of the keys in ``wanted``: a dict key -> row.
+
+    A shard that cannot be read, or whose embeddings do not match its keys
+    (``width`` columns, a row per key), is deleted with a warning.
+    """
     found = {}
     for keys_file in sorted(namespace.glob("*.keys.npy")):
-        keys = np.load(keys_file).tobytes()
+        shard = keys_file.name[:-len(".keys.npy")]
+        try:
+            keys = np.load(keys_file).tobytes()
+            embeddings = np.load(namespace / f"{shard}.npy", mmap_mode="r")
+            if embeddings.shape != (len(keys) // _KEY_BYTES, width):
+                raise ValueError(f"{len(keys) // _KEY_BYTES} keys but embeddings of "
+                                 f"shape {embeddings.shape}")
+        except (OSError, ValueError, EOFError) as error:
+            warnings.warn(f"The embedding cache shard {namespace / shard} is unreadable "
+                          f"({error}); deleting it and encoding its texts again.",
+                          UserWarning, stacklevel=3)
+            for suffix in (".keys.npy", ".npy"):
+                (namespace / f"{shard}{suffix}").unlink(missing_ok=True)
+            continue
         rows = {}
         for j in range(len(keys) // _KEY_BYTES):
             key = keys[j * _KEY_BYTES:(j + 1) * _KEY_BYTES]
             if key in wanted and key not in found:
                 rows[key] = j
         if rows:
-            shard = keys_file.name[:-len(".keys.npy")]
-            embeddings = np.load(namespace / f"{shard}.npy", mmap_mode="r")
             found.update(zip(rows, embeddings[list(rows.values())]))
     return found
 

@@ -7,10 +7,19 @@
 - ``"single"``: a 1-D sequence of labels -- single-label.
 
 A Python list of lists is always read as label lists (as scikit-learn reads
-neither); pass a numpy array for an indicator matrix.
+neither); pass a numpy array for an indicator matrix. A list of equal-length
+0/1 rows -- what ``Y.tolist()`` gives -- is still read as label lists, with a
+warning that it looks like an indicator matrix.
+
+Labels must be of one type (all strings, or all integers), finite, and
+categorical: a float ``y`` whose values are not whole numbers is a regression
+target and is refused. The columns of a pandas DataFrame ``y`` are matched by
+name, at fit and after it.
 """
 
+import numbers
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 from sklearn.preprocessing import LabelEncoder, MultiLabelBinarizer
@@ -28,6 +37,7 @@ def target_kind(y):
     >>> target_kind(np.eye(3)), target_kind([["joy"], []]), target_kind(["joy", "fear"])
     ('indicator', 'label_lists', 'single')
     """
+    y = as_targets(y)
     if hasattr(y, "toarray") or (hasattr(y, "ndim") and y.ndim == 2):
         return "indicator"
     if hasattr(y, "ndim") and y.ndim != 1:
@@ -42,10 +52,88 @@ def target_kind(y):
     return "single"
 
 
+def as_targets(y):
+    """``y`` itself, or as a numpy array when it offers only ``__array__``."""
+    if isinstance(y, (str, bytes)):
+        raise TypeError("y must be a sequence of labels or an indicator matrix, "
+                        "not a single string.")
+    if hasattr(y, "toarray") or hasattr(y, "ndim") or isinstance(y, Iterable):
+        return y
+    if hasattr(y, "__array__"):
+        return np.asarray(y)
+    raise TypeError(f"y must be a sequence of labels or an indicator matrix; got "
+                    f"{type(y).__name__}.")
+
+
+def _label_type(v):
+    """The family of a label value: "str", "int" or "float" (bools count as int)."""
+    if isinstance(v, str):
+        return "str"
+    if isinstance(v, numbers.Integral):
+        return "int"
+    if isinstance(v, numbers.Real):
+        return "float"
+    return type(v).__name__
+
+
 def _check_labels(values, what):
+    """Refuse missing, non-finite, continuous or mixed-type labels, naming one."""
+    types = {}
     for i, v in enumerate(values):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
+        if v is None or (isinstance(v, numbers.Real) and np.isnan(v)):
             raise ValueError(f"{what}[{i}] is {v!r}; labels must not be None or NaN.")
+        if isinstance(v, numbers.Real) and not np.isfinite(v):
+            raise ValueError(f"{what}[{i}] is {v!r}; labels must be finite.")
+        if isinstance(v, numbers.Real) and not float(v).is_integer():
+            raise ValueError(f"{what}[{i}] is {v!r}, a continuous value; skemo "
+                             "classifies, so labels must be strings or whole numbers.")
+        types.setdefault(_label_type(v), i)
+    if {"int", "float"} <= set(types):
+        types.pop("float")  # 1 and 2.0 are both whole numbers
+    if len(types) > 1:
+        first = sorted(types.items(), key=lambda item: item[1])
+        raise ValueError(f"{what} mixes label types {[t for t, _ in first]} (e.g. "
+                         f"{what}[{first[0][1]}] and {what}[{first[1][1]}]); give every "
+                         "label as a string, or every label as an integer.")
+
+
+def _check_label_names(label_names):
+    """Refuse a single string or duplicated names; return them as a list or None."""
+    if label_names is None:
+        return None
+    if isinstance(label_names, (str, bytes)):
+        raise TypeError(f"label_names must be a sequence of names, not the single "
+                        f"string {label_names!r}; wrap it in a list: [{label_names!r}].")
+    names = list(label_names)
+    seen = {}
+    for i, name in enumerate(names):
+        if str(name) in seen:
+            raise ValueError(f"label_names has the name {str(name)!r} twice (at "
+                             f"{seen[str(name)]} and {i}); label names must be unique.")
+        seen[str(name)] = i
+    return names
+
+
+def _named_columns(y):
+    """The column names of a DataFrame ``y``, or None for positional columns."""
+    if not hasattr(y, "columns"):
+        return None
+    columns = list(y.columns)
+    if columns == list(range(len(columns))):  # pandas' default RangeIndex
+        return None
+    return [str(c) for c in columns]
+
+
+def _warn_if_indicator_rows(rows):
+    """Warn when label lists look like the rows of an indicator matrix (``Y.tolist()``)."""
+    if len(rows) < 2 or len({len(row) for row in rows}) != 1 or len(rows[0]) < 2:
+        return
+    if all(isinstance(v, (numbers.Integral, np.integer)) and v in (0, 1)
+           for row in rows for v in row):
+        warnings.warn(
+            f"y is a list of {len(rows)} rows of {len(rows[0])} zeros and ones: it is "
+            "read as label lists (labels 0 and 1), which is probably not meant. For "
+            "an indicator matrix pass np.asarray(y).", UserWarning, stacklevel=4)
 
 
 class TargetConverter:
@@ -85,24 +173,31 @@ class TargetConverter:
         return self.kind != "single"
 
     def fit(self, y):
+        y = as_targets(y)
+        label_names = _check_label_names(self.label_names)
         self.kind = target_kind(y)
         if self.kind == "indicator":
             Y = self._indicator(y)
-            if self.label_names is not None:
-                self.classes_ = np.asarray(self.label_names)
-            elif hasattr(y, "columns"):
-                self.classes_ = np.asarray(y.columns)
+            columns = _named_columns(y)
+            if label_names is not None:
+                self.classes_ = np.asarray([str(name) for name in label_names])
+            elif columns is not None:
+                self.classes_ = np.asarray(columns)
             else:
                 self.classes_ = np.arange(Y.shape[1])
             if len(self.classes_) != Y.shape[1]:
                 raise ValueError(f"label_names has {len(self.classes_)} names but y has "
                                  f"{Y.shape[1]} columns.")
             self.label_names_ = [str(c) for c in self.classes_]
+            self._align_columns(y)  # DataFrame columns that contradict label_names
             return self
         if self.kind == "label_lists":
             rows = [list(row) for row in y]
-            for row in rows:
-                _check_labels(row, "a label list of y")
+            _check_labels([v for row in rows for v in row], "the labels of y")
+            if not any(rows):
+                raise ValueError("every label list of y is empty: there is no label to "
+                                 "learn. Give each text the labels it carries.")
+            _warn_if_indicator_rows(rows)
             self._mlb = MultiLabelBinarizer().fit(rows)
             self.classes_ = self._mlb.classes_
         else:
@@ -110,8 +205,13 @@ class TargetConverter:
             _check_labels(values, "y")
             self._le = LabelEncoder().fit(values.tolist())
             self.classes_ = self._le.classes_
-        if self.label_names is not None and self.classes_.dtype.kind in "iu":
-            self.label_names_ = [str(self.label_names[c]) for c in self.classes_]
+        if label_names is not None and self.classes_.dtype.kind in "iuf":
+            ids = self.classes_.astype(np.int64)
+            if ids.min() < 0 or ids.max() >= len(label_names):
+                raise ValueError(f"y holds the class ids {sorted(set(ids.tolist()))} but "
+                                 f"label_names has {len(label_names)} names (ids 0 to "
+                                 f"{len(label_names) - 1}); give a name per class id.")
+            self.label_names_ = [str(label_names[c]) for c in ids]
         else:
             self.label_names_ = [str(c) for c in self.classes_]
         return self
@@ -141,8 +241,26 @@ class TargetConverter:
                              f"found values {np.unique(Y)[:10].tolist()}.")
         return Y.astype(np.float32)
 
+    def _align_columns(self, y):
+        """Column positions of DataFrame ``y`` in ``classes_`` order (None: positional).
+
+        Raises when the DataFrame's column names are not the fitted label names.
+        """
+        columns = _named_columns(y)
+        if columns is None:
+            return None
+        if sorted(columns) != sorted(self.label_names_):
+            raise ValueError(f"the columns of y {columns} are not the labels the "
+                             f"estimator knows {self.label_names_}; rename them, or pass "
+                             "a numpy array to match columns by position.")
+        return [columns.index(name) for name in self.label_names_]
+
     def transform(self, y):
-        """Encode ``y``: float32 (n, L) indicator, or int64 (n,) class ids."""
+        """Encode ``y``: float32 (n, L) indicator, or int64 (n,) class ids.
+
+        A DataFrame indicator's columns are taken by name, in ``classes_`` order.
+        """
+        y = as_targets(y)
         kind = target_kind(y)
         if kind != self.kind:
             raise ValueError(f"y is of kind {kind!r} but the estimator was fitted on "
@@ -152,7 +270,8 @@ class TargetConverter:
             if Y.shape[1] != len(self.classes_):
                 raise ValueError(f"y has {Y.shape[1]} columns; the estimator was fitted "
                                  f"on {len(self.classes_)} labels.")
-            return Y
+            order = self._align_columns(y)
+            return Y if order is None else Y[:, order]
         if kind == "label_lists":
             rows = [list(row) for row in y]
             known = set(self.classes_.tolist())

@@ -160,6 +160,11 @@ class LengthBucketBatchSampler(Sampler):
     batches, and the batches are shuffled again. Batches stay random while
     padding shrinks to almost nothing.
 
+    The shuffles of epoch ``e`` are drawn from a generator seeded with
+    ``(seed, e)``: the batch order of an epoch depends on the seed and the
+    epoch number only, so a fit resumed from a checkpoint at epoch ``e``
+    draws the batches the uninterrupted fit drew (the global RNG is untouched).
+
     Parameters
     ----------
     lengths : array-like of int
@@ -167,7 +172,10 @@ class LengthBucketBatchSampler(Sampler):
     bucket_size : int, default=50
         Batches per bucket.
     seed : int or None
-        Seed of the sampler's own generator (the global RNG is untouched).
+        Seed of the sampler's shuffles; None draws a fresh one.
+    epoch : int, default=0
+        Number of the first epoch (iteration) the sampler serves; every
+        iteration over the sampler is the next epoch.
 
     Examples
     --------
@@ -175,23 +183,26 @@ class LengthBucketBatchSampler(Sampler):
     >>> batches = list(LengthBucketBatchSampler([5, 1, 5, 1], batch_size=2, seed=0))
     >>> sorted(sorted(b) for b in batches)
     [[0, 2], [1, 3]]
+    >>> first = LengthBucketBatchSampler(range(50), batch_size=4, seed=0)
+    >>> _ = list(first)  # epoch 0
+    >>> list(first) == list(LengthBucketBatchSampler(range(50), 4, seed=0, epoch=1))
+    True
     """
 
-    def __init__(self, lengths, batch_size, bucket_size=50, seed=None):
+    def __init__(self, lengths, batch_size, bucket_size=50, seed=None, epoch=0):
         self.lengths = np.asarray(lengths)
         self.batch_size = batch_size
         self.bucket_size = bucket_size
-        self.generator = torch.Generator()
-        if seed is None:
-            self.generator.seed()
-        else:
-            self.generator.manual_seed(int(seed))
+        self.seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
+        self.epoch = int(epoch)
 
     def __len__(self):
         return -(-len(self.lengths) // self.batch_size)
 
     def __iter__(self):
-        order = torch.randperm(len(self.lengths), generator=self.generator).numpy()
+        rng = np.random.default_rng([self.seed, self.epoch])
+        self.epoch += 1
+        order = rng.permutation(len(self.lengths))
         span = self.batch_size * self.bucket_size
         batches = []
         for start in range(0, len(order), span):
@@ -199,5 +210,5 @@ class LengthBucketBatchSampler(Sampler):
             bucket = bucket[np.argsort(self.lengths[bucket], kind="stable")]
             batches.extend(bucket[i:i + self.batch_size].tolist()
                            for i in range(0, len(bucket), self.batch_size))
-        for b in torch.randperm(len(batches), generator=self.generator).tolist():
+        for b in rng.permutation(len(batches)).tolist():
             yield batches[b]
