@@ -9,6 +9,11 @@
   docstrings point into scikit-learn's own documentation; so are overrides of
   ``torch.nn.Module`` methods (``forward``, ``train``) that have no docstring
   of their own, which would show PyTorch's.
+- ``method-keys``: the method keys of :data:`skemo.methods.METHODS` with
+  their estimators, as a list (the command line's ``--method`` values), so
+  that the pages take the list from the registry.
+- ``dataset-citations``: the citation of every data set, from the dataset
+  cards that ship with skemo (what the loaders' ``DESCR`` say).
 - :func:`resolve_reexport`: a reference to a re-exported name
   (``skemo.SelectCheckpoint``, ``skemo.nn.encoder.TextEncoder``) links to
   the page of the object under the name it is documented by.
@@ -20,7 +25,9 @@ import re
 from pathlib import Path
 
 from docutils import nodes
+from docutils.statemachine import StringList
 from sphinx.directives.code import LiteralInclude
+from sphinx.util.docutils import SphinxDirective
 
 #: Gallery examples in reading order; examples not listed follow by file name.
 EXAMPLE_ORDER = (
@@ -61,6 +68,36 @@ class OptionalLiteralInclude(LiteralInclude):
         text = (f"{Path(path).name} has not been generated yet; run the benchmark "
                 "scripts in benchmarks/ to write it.")
         return [nodes.note("", nodes.paragraph(text=text))]
+
+
+class MethodKeys(SphinxDirective):
+    """``.. method-keys::``: one item per method key, naming its estimator."""
+
+    def run(self):
+        from skemo.methods import METHODS
+
+        lines = [f"- ``{key}``: :class:`~skemo.{klass.__name__}`"
+                 for key, klass in METHODS.items()]
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines, source="skemo.methods.METHODS"),
+                                self.content_offset, container)
+        return container.children
+
+
+class DatasetCitations(SphinxDirective):
+    """``.. dataset-citations::``: one item per dataset card, with its citation."""
+
+    def run(self):
+        from skemo.utils._package_data import load_json
+
+        lines = []
+        for name, card in load_json("dataset_cards.json").items():
+            if isinstance(card, dict) and "citation" in card:
+                lines.append(f"- **{card['title']}** (``{name}``): {card['citation']}")
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines, source="dataset_cards.json"),
+                                self.content_offset, container)
+        return container.children
 
 
 _METADATA_REQUEST = re.compile(r"set_\w+_request")
@@ -137,6 +174,8 @@ def resolve_reexport(app, env, node, contnode):
 def setup(app):
     app.setup_extension("sphinx.ext.autodoc")
     app.add_directive("optional-literalinclude", OptionalLiteralInclude)
+    app.add_directive("method-keys", MethodKeys)
+    app.add_directive("dataset-citations", DatasetCitations)
     app.connect("autodoc-skip-member", skip_foreign_members)
     app.connect("missing-reference", resolve_reexport)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
