@@ -8,10 +8,16 @@
 
 ``fit`` trains one of skemo's methods on a dataset of :mod:`skemo.datasets`
 and saves it with :meth:`~skemo.base.EmotionClassifierBase.save`;
-``predict`` reads one text per line and writes one JSON object per line,
-``{"text": ..., "labels": [...], "probabilities": {label: p}}``;
+``predict`` reads texts (one per line, JSON lines or CSV) and writes one
+record per text, JSON lines ``{"text": ..., "labels": [...], "scores": [...],
+"probabilities": {label: p}}`` or CSV; ``--top-k`` and ``--threshold`` choose
+the labels, and the model is a directory, a Hub id or a bundled model::
+
+    echo "Thank you so much!" | skemo predict goemotions --top-k 3
+
 ``evaluate`` prints :func:`skemo.metrics.emotion_report` on a dataset split.
-Errors are reported as one line on standard error with exit status 2.
+User errors are reported as one line on standard error with exit status 2;
+a bug shows its traceback.
 """
 
 import argparse
@@ -26,7 +32,9 @@ import numpy as np
 #: Texts predicted at once by ``skemo predict`` (output streams chunk by chunk).
 PREDICT_CHUNK = 1024
 
-_HANDLED = (ValueError, OSError, TypeError, KeyError, ImportError)
+#: Errors reported as one line (exit status 2): the user's to fix. A TypeError or
+#: KeyError raised inside skemo is a bug, shown with its traceback.
+USER_ERRORS = (ValueError, OSError, ImportError)
 
 
 def estimator_class(method):
@@ -146,55 +154,247 @@ def parse_param(text):
         return key, value
 
 
+def _check_out(out):
+    """Refuse, before any training, an ``--out`` that a save could not replace."""
+    from pathlib import Path
+
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--out {out} is an existing file; give a directory path.")
+    if path.is_dir() and any(path.iterdir()) and not (path / "skemo.json").is_file():
+        raise ValueError(f"--out {out} is a non-empty directory that is not a skemo save, "
+                         "which saving would delete; give a new or empty directory.")
+
+
+def _build_estimator(klass, params):
+    """``klass(**params)`` with its parameters validated, before any data is read."""
+    from skemo.utils._validation import check_device
+
+    try:
+        est = klass(**params)
+    except TypeError as error:  # an unknown --param name
+        raise ValueError(f"{klass.__name__} does not take these parameters: {error}") from error
+    est._check_parameters()
+    check_device(est.device)
+    return est
+
+
 def fit(args):
     """``skemo fit``: train a method on a dataset and save it."""
     klass = estimator_class(args.method)
+    _check_out(args.out)
     data = load_data(args.data, args.split, args.data_home)
-    texts, target = _subset(data, args.train_size, args.random_state)
     given = {"encoder": args.encoder, "max_epochs": args.epochs,
              "max_length": args.max_length, "batch_size": args.batch_size, "lr": args.lr}
     params = {key: value for key, value in given.items() if value is not None}
     params.update(label_names=list(data.target_names), random_state=args.random_state,
                   verbose=args.verbose)
     params.update(args.param)
-    est = klass(**params).fit(texts, target)
-    est.save(args.out)
-    print(f"saved {type(est).__name__} ({len(est.classes_)} labels, "
-          f"{len(est.history_)} epochs on {len(texts)} texts) to {args.out}")
+    est = _build_estimator(klass, params)
+    texts, target = _subset(data, args.train_size, args.random_state)
+    est.fit(texts, target)
+    est.save_pretrained(args.out, datasets=[args.data])
+    if not args.quiet:
+        print(f"saved {type(est).__name__} ({len(est.classes_)} labels, "
+              f"{len(est.history_)} epochs on {len(texts)} texts) to {args.out}")
     return 0
 
 
-def _chunks(lines, size):
-    """Lists of at most ``size`` texts (line ends removed) from ``lines``."""
-    lines = iter(lines)
-    while chunk := [line.rstrip("\r\n") for line in islice(lines, size)]:
+def load_model(reference, device=None):
+    """The fitted estimator that ``skemo predict``/``evaluate`` name by ``reference``.
+
+    Parameters
+    ----------
+    reference : str
+        A saved model's directory, a Hugging Face Hub id (``"org/name"``), or
+        the name of a model bundled with skemo (:data:`skemo.hub.PRETRAINED_MODELS`);
+        an existing directory wins over the other two.
+    device : str or None, default=None
+        As in :func:`skemo.load`.
+
+    Returns
+    -------
+    estimator
+
+    Examples
+    --------
+    >>> from skemo.cli import load_model
+    >>> load_model("goemotions").label_names_[:3]  # doctest: +SKIP
+    ['admiration', 'amusement', 'anger']
+    """
+    from pathlib import Path
+
+    from skemo.hub import PRETRAINED_MODELS, pretrained
+    from skemo.persistence import load
+
+    if reference in PRETRAINED_MODELS and not Path(reference).exists():
+        return pretrained(reference, device=device)
+    return load(reference, device=device)
+
+
+def _decoded_lines(name, binary):
+    """``(line number, text)`` of a byte stream, line ends removed; bad UTF-8 names the line."""
+    for number, raw in enumerate(binary, 1):
+        try:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{name}, line {number}: not valid UTF-8 ({error.reason} at "
+                             f"byte {error.start}).") from None
+        yield number, line.rstrip("\r\n")
+
+
+def _input_format(args):
+    if args.input_format != "auto":
+        return args.input_format
+    suffix = args.input.rsplit(".", 1)[-1].lower() if "." in args.input else ""
+    return {"jsonl": "jsonl", "ndjson": "jsonl", "csv": "csv"}.get(suffix, "lines")
+
+
+def read_texts(name, lines, kind, field="text"):
+    """Texts from numbered lines of a ``lines``, ``jsonl`` or ``csv`` input.
+
+    Parameters
+    ----------
+    name : str
+        The input's name, for error messages (a file name or ``"<stdin>"``).
+    lines : iterable of (int, str)
+        Line numbers and lines, line ends removed.
+    kind : {"lines", "jsonl", "csv"}
+        One text per line; one JSON object per line (its ``field``) or a JSON
+        string; or CSV with a header row naming the ``field`` column.
+    field : str, default="text"
+
+    Yields
+    ------
+    str
+
+    Raises
+    ------
+    ValueError
+        Naming the input and line of a malformed record.
+
+    Examples
+    --------
+    >>> from skemo.cli import read_texts
+    >>> list(read_texts("x.jsonl", enumerate(['{"text": "hi"}', '"yo"'], 1), "jsonl"))
+    ['hi', 'yo']
+    >>> list(read_texts("x.csv", enumerate(["id,text", '1,"a, b"'], 1), "csv"))
+    ['a, b']
+    """
+    if kind == "lines":
+        for _, line in lines:
+            yield line
+    elif kind == "jsonl":
+        for number, line in lines:
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{name}, line {number}: not valid JSON ({error.msg}).") from None
+            text = record.get(field) if isinstance(record, dict) else record
+            if not isinstance(text, str):
+                raise ValueError(f"{name}, line {number}: expected a JSON string or an object "
+                                 f"with a string field {field!r}.")
+            yield text
+    else:
+        import csv
+
+        numbers = {}
+
+        def numbered():
+            for number, line in lines:
+                numbers["last"] = number
+                yield line
+
+        reader = csv.DictReader(numbered())
+        if reader.fieldnames is None or field not in reader.fieldnames:
+            raise ValueError(f"{name}: the CSV header {reader.fieldnames} has no {field!r} "
+                             "column (choose it with --text-field).")
+        for row in reader:
+            if row.get(field) is None:
+                raise ValueError(f"{name}, line {numbers['last']}: the row has fewer columns "
+                                 "than the header.")
+            yield row[field]
+
+
+def _chunks(texts, size):
+    """Lists of at most ``size`` texts from ``texts``."""
+    texts = iter(texts)
+    while chunk := list(islice(texts, size)):
         yield chunk
 
 
-def predict(args):
-    """``skemo predict``: texts on stdin (or ``--input``), JSON lines on stdout."""
-    from skemo.persistence import load
-    from skemo.thresholds import apply_thresholds
+def _output_format(args):
+    if args.format is not None:
+        return args.format
+    return "csv" if args.output.lower().endswith(".csv") else "jsonl"
 
-    est = load(args.model)
+
+def _threshold(text):
+    """``--threshold``: a float in [0, 1] or ``tuned``."""
+    if text == "tuned":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1] or 'tuned', "
+                                         f"got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return value
+
+
+def _top_k(text):
+    """``--top-k``: a positive int or ``all``."""
+    if text == "all":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'all', got {text!r}")
+    return int(text)
+
+
+def predict(args):
+    """``skemo predict``: texts in (lines, JSONL or CSV), one record per text out."""
+    import csv
+
+    est = load_model(args.model, device=args.device)
+    if args.threshold is not None:
+        est.set_params(threshold=args.threshold)
+    if args.verbose:
+        est.set_params(verbose=args.verbose)  # progress bars on long inputs
     names = est.label_names_
-    source = (contextlib.nullcontext(sys.stdin) if args.input == "-"
-              else open(args.input, encoding="utf-8"))
+    kind = _input_format(args)
+    name = "<stdin>" if args.input == "-" else args.input
+    if args.input == "-":
+        source = contextlib.nullcontext(getattr(sys.stdin, "buffer", sys.stdin))
+    else:
+        source = open(args.input, "rb")
+    output = (contextlib.nullcontext(sys.stdout) if args.output == "-"
+              else open(args.output, "w", encoding="utf-8", newline=""))
+    out_format = _output_format(args)
     n_texts = 0
-    with source as lines:
-        for texts in _chunks(lines, PREDICT_CHUNK):
-            proba = est.predict_proba(texts)
-            if est.multilabel_:
-                chosen = apply_thresholds(proba, est.decision_thresholds())
-            else:
-                chosen = np.eye(len(names), dtype=int)[proba.argmax(axis=1)]
-            for text, row, picks in zip(texts, proba, chosen):
+    with source as binary, output as stream:
+        writer = csv.writer(stream) if out_format == "csv" else None
+        if writer is not None:
+            writer.writerow(["text", "labels", *names])
+        texts = read_texts(name, _decoded_lines(name, binary), kind, args.text_field)
+        for chunk in _chunks(texts, PREDICT_CHUNK):
+            proba = est.predict_proba(chunk)
+            scored = est._label_scores(proba, args.top_k)
+            for text, row, labels in zip(chunk, proba, scored):
+                if writer is not None:
+                    writer.writerow([text, ";".join(item["label"] for item in labels),
+                                     *(f"{p:.4f}" for p in row)])
+                    continue
                 record = {"text": text,
-                          "labels": [names[j] for j in np.flatnonzero(picks)],
-                          "probabilities": {name: round(float(p), 4)
-                                            for name, p in zip(names, row)}}
-                print(json.dumps(record, ensure_ascii=False))
-            n_texts += len(texts)
+                          "labels": [item["label"] for item in labels],
+                          "scores": [round(item["score"], 4) for item in labels],
+                          "probabilities": {label: round(float(p), 4)
+                                            for label, p in zip(names, row)}}
+                print(json.dumps(record, ensure_ascii=False), file=stream)
+            stream.flush()
+            n_texts += len(chunk)
     if not n_texts:
         raise ValueError("no texts to predict: give one text per line on standard input "
                          "or in --input.")
@@ -221,9 +421,8 @@ def _check_same_labels(est, data, name):
 def evaluate(args):
     """``skemo evaluate``: print the per-label report of a saved model on a dataset split."""
     from skemo.metrics import emotion_report
-    from skemo.persistence import load
 
-    est = load(args.model)
+    est = load_model(args.model, device=args.device)
     data = load_data(args.data, args.split, args.data_home)
     _check_same_labels(est, data, args.data)
     print(emotion_report(data.target, est.predict(data.data),
@@ -240,17 +439,29 @@ def build_parser():
         The parser of ``fit``, ``predict`` and ``evaluate``; each subparser
         sets ``run``, the function that executes it.
     """
+    from skemo import __version__
     from skemo.datasets import DATASETS
     from skemo.methods import METHOD_KEYS
 
     parser = argparse.ArgumentParser(
         prog="skemo", description="Fine-grained emotion classification of text.")
+    parser.add_argument("--version", action="version", version=f"skemo {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    loudness = common.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="count", default=0,
+                          help="print the epoch table and progress bars")
+    loudness.add_argument("-q", "--quiet", action="store_true",
+                          help="print nothing but results and errors (no warnings)")
+    model_help = ("a saved model's directory, a Hugging Face Hub id (org/name), or a "
+                  "model bundled with skemo (goemotions)")
+    device_help = ("cpu, cuda, cuda:N, mps or auto (default: the saved device when "
+                   "available, else auto)")
 
     fitting = commands.add_parser(
-        "fit", help="train a method on a dataset and save it",
+        "fit", parents=[common], help="train a method on a dataset and save it",
         description="Train a skemo method on a dataset split and save the fitted model "
-                    "(safetensors + JSON) to --out.")
+                    "(safetensors + JSON + model card) to --out.")
     fitting.add_argument("--method", required=True, metavar="METHOD",
                          help=f"one of: {', '.join(METHOD_KEYS)}")
     fitting.add_argument("--data", required=True, metavar="DATA",
@@ -277,24 +488,43 @@ def build_parser():
                          help="any other estimator parameter, the value read as JSON "
                               "when it parses (e.g. --param alpha=0.3 "
                               "--param threshold=tuned); repeatable")
-    fitting.add_argument("-v", "--verbose", action="count", default=0,
-                         help="print the epoch table and progress bars")
     fitting.set_defaults(run=fit)
 
     predicting = commands.add_parser(
-        "predict", help="predict the emotions of texts, one per line",
-        description="Read one text per line (standard input or --input) and write one "
-                    'JSON object per line: {"text", "labels", "probabilities"}.')
-    predicting.add_argument("model", help="directory of a saved model")
+        "predict", parents=[common], help="predict the emotions of texts",
+        description="Read texts (one per line, JSON lines or CSV; standard input or "
+                    "--input) and write one record per text: JSON lines "
+                    '{"text", "labels", "scores", "probabilities"} or CSV '
+                    "(text, labels joined by ';', one probability column per label).")
+    predicting.add_argument("model", help=model_help)
     predicting.add_argument("--input", default="-", metavar="FILE",
-                            help="UTF-8 text file, one text per line (default: stdin)")
+                            help="UTF-8 input file (default: standard input)")
+    predicting.add_argument("--input-format", default="auto",
+                            choices=["auto", "lines", "jsonl", "csv"],
+                            help="auto (default): from the --input suffix (.jsonl, .csv), "
+                                 "else one text per line")
+    predicting.add_argument("--text-field", default="text", metavar="NAME",
+                            help="the text's JSON field or CSV column (default: text)")
+    predicting.add_argument("--output", default="-", metavar="FILE",
+                            help="output file (default: standard output)")
+    predicting.add_argument("--format", choices=["jsonl", "csv"],
+                            help="output format (default: csv for a .csv --output, "
+                                 "else jsonl)")
+    predicting.add_argument("--top-k", type=_top_k, metavar="K",
+                            help="give the K most probable labels (or all, sorted) "
+                                 "instead of those above the thresholds")
+    predicting.add_argument("--threshold", type=_threshold, metavar="T",
+                            help="decision threshold in [0, 1], or tuned (default: the "
+                                 "model's)")
+    predicting.add_argument("--device", metavar="DEVICE", help=device_help)
     predicting.set_defaults(run=predict)
 
     evaluating = commands.add_parser(
-        "evaluate", help="print per-label precision, recall and F1 on a dataset split",
+        "evaluate", parents=[common],
+        help="print per-label precision, recall and F1 on a dataset split",
         description="Predict a dataset split with a saved model and print "
                     "skemo.metrics.emotion_report (macro-F1 first).")
-    evaluating.add_argument("model", help="directory of a saved model")
+    evaluating.add_argument("model", help=model_help)
     evaluating.add_argument("--data", required=True, metavar="DATA",
                             help=f"one of: {', '.join(DATASETS)}")
     evaluating.add_argument("--split", default="test", help="split to evaluate (default: test)")
@@ -302,12 +532,27 @@ def build_parser():
                             help="dataset folder (default: $SKEMO_DATA or ~/skemo_data)")
     evaluating.add_argument("--digits", type=int, default=3,
                             help="digits after the decimal point (default: 3)")
+    evaluating.add_argument("--device", metavar="DEVICE", help=device_help)
     evaluating.set_defaults(run=evaluate)
     return parser
 
 
+def _stdout_gone():
+    """After a closed pipe (``skemo predict ... | head``): let exit flush nothing more."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv=None):
     """Run the ``skemo`` command.
+
+    User errors -- bad input, bad parameters, missing files, a device this
+    machine lacks -- are reported as one line on standard error with exit
+    status 2. Anything else is a bug in skemo or a dependency and raises with
+    its traceback (exit status 1). A closed output pipe ends quietly.
 
     Parameters
     ----------
@@ -317,18 +562,23 @@ def main(argv=None):
     Returns
     -------
     int
-        The exit status: 0 on success, 2 on an error (reported as one line on
-        standard error, without a traceback).
+        The exit status: 0 on success, 2 on a user error.
     """
+    import warnings
+
     args = build_parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except _HANDLED as error:
-        message = " ".join(str(error).split()) or type(error).__name__
-        if isinstance(error, KeyError):
-            message = f"missing key {message}"
-        print(f"skemo {args.command}: error: {message}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        if args.quiet:
+            warnings.simplefilter("ignore")
+        try:
+            return args.run(args)
+        except BrokenPipeError:
+            _stdout_gone()
+            return 0
+        except USER_ERRORS as error:
+            message = " ".join(str(error).split()) or type(error).__name__
+            print(f"skemo {args.command}: error: {message}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":
