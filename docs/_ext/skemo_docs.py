@@ -159,6 +159,13 @@ def resolve_reexport(app, env, node, contnode):
         candidates.insert(0, f"{module}.{target}")
         if klass:
             candidates.insert(0, f"{module}.{klass}.{target}")
+    # On the page of a re-exported object (generated/skemo.pretrained), a
+    # name in its docstring is relative to the module that defines it.
+    page = node.get("refdoc", "").removeprefix("generated/")
+    documented = _import(page) if page.startswith("skemo.") else None
+    home = getattr(documented, "__module__", None)
+    if home and home != module:
+        candidates.append(f"{home}.{klass}.{target}" if klass else f"{home}.{target}")
     documented = _documented_names(env)
     for candidate in candidates:
         if not candidate.startswith("skemo"):

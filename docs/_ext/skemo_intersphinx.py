@@ -49,6 +49,8 @@ PROJECTS = {
     "matplotlib": ("matplotlib", "https://matplotlib.org/stable/",
                    _generated("api/_as_gen/")),
     "distributed": ("distributed", "https://distributed.dask.org/en/stable/", None),
+    "huggingface_hub": ("huggingface_hub",
+                        "https://huggingface.co/docs/huggingface_hub/main/en/", None),
 }
 
 #: Project -> {object name: (role, page)}. ``page`` is the object's page for
@@ -95,6 +97,7 @@ TARGETS = {
         "sklearn.preprocessing.MultiLabelBinarizer": ("class", None),
         "sklearn.utils.Bunch": ("class", None),
         "sklearn.utils.discovery.all_estimators": ("function", None),
+        "sklearn.utils.estimator_checks.parametrize_with_checks": ("function", None),
     },
     "torch": {
         "torch.Tensor": ("class", "tensors.html#torch.Tensor"),
@@ -134,6 +137,15 @@ TARGETS = {
     "matplotlib": {
         "matplotlib.axes.Axes": ("class", None),
         "matplotlib.figure.Figure": ("class", None),
+    },
+    "huggingface_hub": {
+        "huggingface_hub.snapshot_download": (
+            "function", "package_reference/file_download#huggingface_hub.snapshot_download"),
+        # Documented as methods of HfApi, of which the functions are aliases.
+        "huggingface_hub.create_repo": (
+            "function", "package_reference/hf_api#huggingface_hub.HfApi.create_repo"),
+        "huggingface_hub.upload_folder": (
+            "function", "package_reference/hf_api#huggingface_hub.HfApi.upload_folder"),
     },
     "distributed": {
         # Dask documents the client as ``distributed.Client``.
