@@ -1,13 +1,16 @@
-"""Device and precision: autocast types, switching precision after fit."""
+"""Device and precision: autocast types, int8 prediction, switching precision after fit."""
 
 import numpy as np
 import pytest
 import torch
 
-from skemo import FineTunedEmotionClassifier
-from skemo.utils._precision import autocast, autocast_dtype, cpu_supports_bf16, resolve_device
+from skemo import FineTunedEmotionClassifier, SimilarityEmotionClassifier
+from skemo.utils._precision import (autocast, autocast_dtype, quantized_copy, quantizes,
+                                    resolve_device)
 
 from .conftest import tiny_params
+
+INT8_LINEAR = torch.ao.nn.quantized.dynamic.Linear
 
 
 def test_device_auto_follows_cuda_availability():
@@ -15,20 +18,108 @@ def test_device_auto_follows_cuda_availability():
     assert resolve_device("cpu") == "cpu"
 
 
-def test_autocast_types():
-    assert autocast_dtype("fp32", "cpu") is None
-    assert autocast_dtype("bf16", "cpu") is torch.bfloat16
-    expected = torch.bfloat16 if cpu_supports_bf16() else None
-    assert autocast_dtype("auto", "cpu") is expected
+@pytest.mark.parametrize("precision, training, prediction", [
+    ("fp32", None, None),
+    ("bf16", torch.bfloat16, torch.bfloat16),
+    ("int8", None, None),   # trains as "auto"; predicts with int8 linears, fp32 elsewhere
+    ("auto", None, None),   # the CPU default: fp32 training, int8 prediction
+])
+def test_cpu_autocast_types_of_training_and_prediction(precision, training, prediction):
+    assert autocast_dtype(precision, "cpu") is training
+    assert autocast_dtype(precision, "cpu", training=False) is prediction
+
+
+def test_which_precisions_quantise_and_what_is_refused():
+    assert [quantizes(p, "cpu") for p in ("auto", "int8", "fp32", "bf16")] == [
+        True, True, False, False]
+    assert not quantizes("auto", "cuda")
+    with pytest.raises(ValueError, match="int8.*CPU; use 'bf16' on CUDA"):
+        quantizes("int8", "cuda")
     with pytest.raises(ValueError, match="fp16.*needs a CUDA device"):
         autocast_dtype("fp16", "cpu")
     with autocast("fp32", "cpu"):
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
 
 
-def test_precision_set_after_fit_applies_to_the_next_prediction(multilabel_data):
+def test_quantized_copy_quantises_the_encoder_only_and_follows_weight_updates():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU(),
+                                                    torch.nn.Linear(8, 8)),
+                                torch.nn.Linear(8, 3))
+    int8 = quantized_copy(model, model[0])
+    assert [type(m) for m in (int8[0][0], int8[0][2])] == [INT8_LINEAR, INT8_LINEAR]
+    assert type(int8[1]) is torch.nn.Linear and type(model[0][0]) is torch.nn.Linear
+    x = torch.randn(5, 8)
+    np.testing.assert_allclose(int8(x).detach(), model(x).detach(), atol=0.05)
+    assert quantized_copy(model, model[0]) is int8          # cached while weights stand
+    with torch.no_grad():
+        model[0][0].weight.mul_(2.0)                        # an in-place update, as AdamW does
+    fresh = quantized_copy(model, model[0])
+    assert fresh is not int8
+    np.testing.assert_allclose(fresh(x).detach(), model(x).detach(), atol=0.05)
+
+
+@pytest.fixture(scope="module")
+def fp32_model(multilabel_data):
     X, Y, _ = multilabel_data
-    est = FineTunedEmotionClassifier(**tiny_params(precision="fp32")).fit(X, Y)
+    return FineTunedEmotionClassifier(**tiny_params(precision="fp32")).fit(X, Y)
+
+
+def test_int8_prediction_runs_int8_linears_and_stays_close_to_fp32(fp32_model,
+                                                                    multilabel_data):
+    X, _, _ = multilabel_data
+    est = fp32_model
+    fp32 = est.predict_proba(X)
+    float_module = est.module_
+    seen = []
+    handle = torch.nn.modules.module.register_module_forward_hook(
+        lambda module, args, out: seen.append(type(module)))
+    try:
+        int8 = est.set_params(precision="int8").predict_proba(X)
+    finally:
+        handle.remove()
+        est.set_params(precision="fp32")
+    assert INT8_LINEAR in seen and torch.nn.Linear in seen   # int8 encoder, float head
+    assert est.module_ is float_module                         # the fitted module is kept
+    assert all(type(m) is not INT8_LINEAR for m in est.module_.modules())
+    assert not np.array_equal(int8, fp32)
+    np.testing.assert_allclose(int8, fp32, atol=0.03)
+
+
+def test_auto_is_int8_prediction_on_cpu_as_documented(fp32_model, multilabel_data):
+    X, _, _ = multilabel_data
+    int8 = fp32_model.set_params(precision="int8").predict_proba(X)
+    auto = fp32_model.set_params(precision="auto").predict_proba(X)
+    fp32_model.set_params(precision="fp32")
+    np.testing.assert_array_equal(auto, int8)
+    assert "on CPUs it trains in fp32 and predicts in int8" in " ".join(
+        FineTunedEmotionClassifier.__doc__.split())
+
+
+def test_int8_and_auto_fits_train_in_fp32_on_cpu(fp32_model, multilabel_data):
+    X, Y, _ = multilabel_data
+    for precision in ("int8", "auto"):
+        est = FineTunedEmotionClassifier(**tiny_params(precision=precision)).fit(X, Y)
+        for ours, theirs in zip(est.module_.parameters(), fp32_model.module_.parameters()):
+            torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+
+
+def test_int8_prediction_of_a_label_text_model_scores_new_labels(multilabel_data):
+    X, Y, _ = multilabel_data
+    est = SimilarityEmotionClassifier(**tiny_params(precision="fp32")).fit(X, Y)
+    labels = {"joy": "feeling great happiness", "anger": "a strong feeling of annoyance"}
+    fp32 = est.predict_proba(X, labels=labels)
+    int8 = est.set_params(precision="int8").predict_proba(X, labels=labels)
+    seen_labels = est.predict_proba(X)
+    assert int8.shape == (len(X), 2) and seen_labels.shape == Y.shape
+    np.testing.assert_allclose(int8, fp32, atol=0.05)
+    np.testing.assert_allclose(seen_labels,
+                               est.set_params(precision="fp32").predict_proba(X), atol=0.05)
+
+
+def test_precision_set_after_fit_applies_to_the_next_prediction(fp32_model, multilabel_data):
+    X, _, _ = multilabel_data
+    est = fp32_model
     fp32 = est.predict_proba(X)
     calls = []
     handle = est.module_.head.register_forward_hook(
@@ -36,14 +127,14 @@ def test_precision_set_after_fit_applies_to_the_next_prediction(multilabel_data)
     est.set_params(precision="bf16")
     bf16 = est.predict_proba(X)
     handle.remove()
+    est.set_params(precision="fp32")
     assert set(calls) == {torch.bfloat16}
     assert not np.array_equal(bf16, fp32)
     np.testing.assert_allclose(bf16, fp32, atol=0.03)
 
 
-def test_bf16_training_stays_close_to_fp32(multilabel_data):
+def test_bf16_training_stays_close_to_fp32(fp32_model, multilabel_data):
     X, Y, _ = multilabel_data
-    fp32 = FineTunedEmotionClassifier(**tiny_params(precision="fp32")).fit(X, Y)
     bf16 = FineTunedEmotionClassifier(**tiny_params(precision="bf16")).fit(X, Y)
     assert all(p.dtype == torch.float32 for p in bf16.module_.parameters())  # master weights
-    np.testing.assert_allclose(bf16.predict_proba(X), fp32.predict_proba(X), atol=0.1)
+    np.testing.assert_allclose(bf16.predict_proba(X), fp32_model.predict_proba(X), atol=0.1)

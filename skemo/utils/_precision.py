@@ -1,17 +1,38 @@
-"""Devices and numeric precision: where and in which float type forward passes run.
+"""Devices and numeric precision: where and in which number type forward passes run.
 
-Weights always stay in float32 ("master weights"); ``precision`` only sets
-the :func:`torch.autocast` type of forward passes. ``"auto"`` picks bfloat16
-where the hardware runs it fast -- CUDA GPUs with bf16 support, and CPUs with
-AMX or AVX512-BF16 -- and float32 elsewhere.
+Weights always stay in float32 ("master weights"). ``precision`` sets the
+:func:`torch.autocast` type of forward passes and, for ``"int8"``, replaces the
+encoder's linear layers by dynamically quantised int8 copies at prediction:
+
+=============  =================================  ======================================
+precision      training passes                    prediction passes
+=============  =================================  ======================================
+``"fp32"``     float32                            float32
+``"bf16"``     bfloat16 autocast                  bfloat16 autocast
+``"fp16"``     float16 autocast (CUDA only)       float16 autocast (CUDA only)
+``"int8"``     as ``"auto"``                      int8 encoder linears (CPU only)
+``"auto"``     CUDA: bf16 (fp16 without bf16);    CUDA: as in training;
+               CPU: float32                       CPU: int8 encoder linears
+=============  =================================  ======================================
+
+Why ``"auto"`` is so on a CPU (``benchmarks/RESULTS.md``, "Speed"): int8 encoder
+linears predict 1.6-1.8x faster than float32 and faster than bf16 even on CPUs with
+AMX, at a macro-F1 cost below 0.005; bf16 training is only about 1.2x float32 on
+those CPUs, short of the 1.5x that would pay for its rounding, so training stays
+float32. Quantisation (:func:`torch.ao.quantization.quantize_dynamic`) works on
+a copy of the module, made again whenever the weights change; int8 has no
+training counterpart, so a fit with ``precision="int8"`` trains as ``"auto"``.
 """
 
 import contextlib
+import copy
+import warnings
+import weakref
 from functools import lru_cache
 
 import torch
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 _DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -40,8 +61,30 @@ def cpu_supports_bf16():
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-def autocast_dtype(precision, device):
-    """The autocast dtype for ``precision`` on ``device`` (None means plain fp32).
+def _is_cuda(device):
+    return torch.device(device).type == "cuda"
+
+
+def quantizes(precision, device):
+    """Whether prediction in ``precision`` on ``device`` runs int8 encoder linears.
+
+    Examples
+    --------
+    >>> from skemo.utils._precision import quantizes
+    >>> quantizes("int8", "cpu"), quantizes("auto", "cpu"), quantizes("fp32", "cpu")
+    (True, True, False)
+    """
+    if precision == "int8" and _is_cuda(device):
+        raise ValueError("precision='int8' quantises for the CPU; use 'bf16' on CUDA.")
+    return precision == "int8" or (precision == "auto" and not _is_cuda(device))
+
+
+def autocast_dtype(precision, device, training=True):
+    """The autocast dtype of ``precision`` on ``device`` (None means plain fp32).
+
+    ``training`` selects between the training passes and the float passes of
+    prediction, which differ for ``"auto"`` and ``"int8"`` on a CPU (int8
+    linears take float32 activations).
 
     Examples
     --------
@@ -50,17 +93,21 @@ def autocast_dtype(precision, device):
     True
     >>> autocast_dtype("bf16", "cpu")
     torch.bfloat16
+    >>> autocast_dtype("int8", "cpu", training=False) is None
+    True
     """
-    if precision == "auto":
-        if device.startswith("cuda"):
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.bfloat16 if cpu_supports_bf16() else None
-    if precision == "fp16" and not device.startswith("cuda"):
+    if precision == "fp16" and not _is_cuda(device):
         raise ValueError("precision='fp16' needs a CUDA device; use 'bf16' on CPU.")
+    if quantizes(precision, device) and not training:
+        return None
+    if precision in ("auto", "int8"):
+        if _is_cuda(device):
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return None
     return _DTYPES[precision]
 
 
-def autocast(precision, device):
+def autocast(precision, device, training=True):
     """A context manager running forward passes in ``precision`` on ``device``.
 
     Examples
@@ -71,7 +118,65 @@ def autocast(precision, device):
     ...     (torch.ones(2, 2) @ torch.ones(2, 2)).dtype
     torch.bfloat16
     """
-    dtype = autocast_dtype(precision, device)
+    dtype = autocast_dtype(precision, device, training=training)
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device_type=torch.device(device).type, dtype=dtype)
+
+
+#: float module -> (weights version, its int8 copy); entries go with their modules.
+_QUANTIZED = weakref.WeakKeyDictionary()
+
+
+def _weights_version(module):
+    """Changes whenever a parameter is replaced or updated in place (optimiser steps,
+    ``load_state_dict``): the key that says an int8 copy is stale."""
+    return tuple((id(p), p._version) for p in module.parameters())
+
+
+def quantized_copy(module, encoder):
+    """``module`` with the linear layers of its submodule ``encoder`` in dynamic int8.
+
+    Weights are quantised per tensor to int8 once; activations per batch
+    (:func:`torch.ao.quantization.quantize_dynamic`). ``module`` itself is
+    unchanged; the copy is cached until its weights change.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The float model.
+    encoder : torch.nn.Module
+        The submodule of ``module`` whose ``torch.nn.Linear`` layers to quantise
+        (the text encoder; heads stay float).
+
+    Returns
+    -------
+    torch.nn.Module
+        An int8 copy in eval mode, for inference only.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemo.utils._precision import quantized_copy
+    >>> model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 2))
+    >>> q = quantized_copy(model, model[0])
+    >>> type(q[0]).__name__, type(q[1]).__name__
+    ('Linear', 'Linear')
+    >>> q[0].__module__
+    'torch.ao.nn.quantized.dynamic.modules.linear'
+    """
+    version = _weights_version(module)
+    cached = _QUANTIZED.get(module)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    prefix = next(name for name, sub in module.named_modules() if sub is encoder)
+    linears = {name: torch.ao.quantization.default_dynamic_qconfig
+               for name, sub in module.named_modules()
+               if isinstance(sub, torch.nn.Linear)
+               and (not prefix or name == prefix or name.startswith(prefix + "."))}
+    with warnings.catch_warnings():  # torch.ao's eager-mode API announces its move to torchao
+        warnings.simplefilter("ignore")
+        clone = torch.ao.quantization.quantize_dynamic(copy.deepcopy(module).eval(), linears,
+                                                       dtype=torch.qint8)
+    _QUANTIZED[module] = (version, clone)
+    return clone
