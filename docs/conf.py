@@ -56,6 +56,8 @@ default_role = "literal"
 autosummary_generate = True
 autodoc_typehints = "none"
 autodoc_member_order = "groupwise"
+# "fit()" rather than "TACOClassifier.fit()" in a page's table of contents.
+toc_object_entries_show_parents = "hide"
 # Class pages list their methods through the autosummary template, not numpydoc.
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False

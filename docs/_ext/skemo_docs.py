@@ -172,7 +172,7 @@ def resolve_reexport(app, env, node, contnode):
             continue
         obj = _import(candidate)
         name = documented.get(id(obj)) if obj is not None else None
-        if name is not None and name != candidate:
+        if name is not None:
             return env.get_domain("py").resolve_xref(
                 env, node["refdoc"], app.builder, node["reftype"], name, node, contnode)
     return None
