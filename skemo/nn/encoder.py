@@ -7,11 +7,21 @@ network. Any other Hub name or local directory loads through ``transformers``
 as usual, and a :class:`transformers.PretrainedConfig` builds a randomly
 initialised model (handy for tests and for loading saved estimators).
 
-Pooling follows the model kind: mean pooling for sentence-transformers
-checkpoints, the first (``[CLS]``) token for encoders such as BERT or RoBERTa,
-and the last non-padding token for decoder-only models (Llama, Qwen, Gemma).
+Pooling follows the checkpoint. A sentence-transformers checkpoint (a
+local folder or a Hub repository with a ``modules.json``) says how it pools
+in ``1_Pooling/config.json`` (mean, ``[CLS]``, max or last token) and whether
+a ``Normalize`` module scales the pooled vectors to unit length; skemo reads
+both. Other checkpoints pool the first (``[CLS]``) token for encoders such as
+BERT or RoBERTa and the last non-padding token for decoder-only models
+(Llama, Qwen, Gemma).
+
+A pooling is named by its mode, with ``"+normalize"`` appended when the
+pooled vectors are L2-normalised: ``"mean+normalize"`` for the default
+MiniLM, as sentence-transformers' ``encode`` computes its embeddings.
 """
 
+import json
+import warnings
 from pathlib import Path
 
 import torch
@@ -19,7 +29,22 @@ from torch import nn
 
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 _BUNDLED_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
-POOLING_MODES = ("mean", "cls", "last")
+#: How token states become one vector: a mode, optionally L2-normalised after it.
+POOLING_MODES = ("mean", "cls", "max", "last")
+NORMALIZE_SUFFIX = "+normalize"
+POOLINGS = POOLING_MODES + tuple(mode + NORMALIZE_SUFFIX for mode in POOLING_MODES)
+
+#: sentence-transformers' pooling modes -> skemo's (others cannot be reproduced).
+_ST_POOLING_MODES = {"mean": "mean", "cls": "cls", "max": "max", "lasttoken": "last"}
+#: Legacy ``1_Pooling/config.json`` keys, one boolean per mode.
+_ST_LEGACY_MODE_KEYS = {
+    "pooling_mode_cls_token": "cls",
+    "pooling_mode_max_tokens": "max",
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len_tokens",
+    "pooling_mode_weightedmean_tokens": "weightedmean",
+    "pooling_mode_lasttoken": "lasttoken",
+}
 
 
 def resolve_encoder(encoder):
@@ -136,8 +161,105 @@ def load_tokenizer(encoder, tokenizer=None):
     return tok
 
 
+def _checkpoint_file(source, filename):
+    """``filename`` of a local checkpoint folder or a Hub repository, or None if absent.
+
+    Hub files come through ``huggingface_hub``'s cache (``hf_hub_download``),
+    which reads only the cache when ``HF_HUB_OFFLINE=1``.
+    """
+    local = Path(source)
+    if local.is_dir():
+        path = local / filename
+        return path if path.is_file() else None
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+
+    try:
+        return Path(hf_hub_download(source, filename))
+    except (OSError, ValueError, EntryNotFoundError):  # absent, offline and not cached
+        return None
+
+
+def _pooling_config_mode(config):
+    """The one sentence-transformers mode of a ``1_Pooling/config.json`` (either format)."""
+    if "pooling_mode" in config:
+        modes = config["pooling_mode"]
+        modes = [modes] if isinstance(modes, str) else list(modes)
+    else:
+        modes = [mode for key, mode in _ST_LEGACY_MODE_KEYS.items() if config.get(key)]
+    return modes or ["mean"]
+
+
+def sentence_transformers_pooling(encoder):
+    """The pooling a sentence-transformers checkpoint declares, or None if it is not one.
+
+    Reads the checkpoint's ``modules.json``, its ``Pooling`` module's
+    ``config.json`` (old ``pooling_mode_*`` flags or new ``pooling_mode``)
+    and whether a ``Normalize`` module follows, from a local folder or a Hub
+    repository (see :func:`_checkpoint_file`).
+
+    Parameters
+    ----------
+    encoder : str, path-like or transformers.PretrainedConfig
+
+    Returns
+    -------
+    str or None
+        One of :data:`POOLINGS`, e.g. ``"mean+normalize"``; None for a config,
+        or when no ``modules.json`` with a Pooling module can be read.
+
+    Raises
+    ------
+    ValueError
+        If the checkpoint pools in a way skemo cannot reproduce (several
+        modes at once, ``weightedmean``, ``mean_sqrt_len_tokens``).
+
+    Warns
+    -----
+    UserWarning
+        If ``modules.json`` lists modules that skemo does not apply (e.g.
+        ``Dense``): skemo's embeddings then differ from sentence-transformers'.
+
+    Examples
+    --------
+    >>> from skemo.nn.encoder import sentence_transformers_pooling
+    >>> sentence_transformers_pooling("all-MiniLM-L6-v2")
+    'mean+normalize'
+    """
+    if _is_config(encoder):
+        return None
+    source = resolve_encoder(encoder)
+    modules_file = _checkpoint_file(source, "modules.json")
+    if modules_file is None:
+        return None
+    modules = {module["type"].rsplit(".", 1)[-1]: module
+               for module in json.loads(modules_file.read_text(encoding="utf-8"))}
+    if "Pooling" not in modules:
+        return None
+    config_file = _checkpoint_file(source, f"{modules['Pooling']['path']}/config.json")
+    config = {} if config_file is None else json.loads(config_file.read_text(encoding="utf-8"))
+    modes = _pooling_config_mode(config)
+    if len(modes) != 1 or modes[0] not in _ST_POOLING_MODES:
+        raise ValueError(
+            f"Encoder {encoder!r} pools with {'+'.join(modes)} (its "
+            f"{modules['Pooling']['path']}/config.json), which skemo cannot reproduce; "
+            f"pass pooling= one of {', '.join(POOLINGS)}.")
+    ignored = sorted(set(modules) - {"Transformer", "Pooling", "Normalize"})
+    if ignored:
+        warnings.warn(
+            f"Encoder {encoder!r} lists sentence-transformers modules that skemo does not "
+            f"apply ({', '.join(ignored)}): its embeddings will differ from "
+            "sentence-transformers' encode().", UserWarning, stacklevel=2)
+    normalize = NORMALIZE_SUFFIX if "Normalize" in modules else ""
+    return _ST_POOLING_MODES[modes[0]] + normalize
+
+
 def default_pooling(encoder, config):
     """Pooling that matches how ``encoder`` was trained.
+
+    The pooling a sentence-transformers checkpoint declares (see
+    :func:`sentence_transformers_pooling`), else the last token for
+    decoder-only models and the first (``[CLS]``) token for other encoders.
 
     Parameters
     ----------
@@ -147,7 +269,8 @@ def default_pooling(encoder, config):
 
     Returns
     -------
-    {"mean", "cls", "last"}
+    str
+        One of :data:`POOLINGS`.
 
     Examples
     --------
@@ -155,27 +278,40 @@ def default_pooling(encoder, config):
     >>> from skemo.nn.encoder import default_pooling, resolve_encoder
     >>> cfg = AutoConfig.from_pretrained(resolve_encoder("all-MiniLM-L6-v2"))
     >>> default_pooling("all-MiniLM-L6-v2", cfg)
-    'mean'
+    'mean+normalize'
     """
     from transformers.models.auto.modeling_auto import (
         MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
         MODEL_FOR_MASKED_LM_MAPPING_NAMES,
     )
 
+    declared = sentence_transformers_pooling(encoder)
+    if declared is not None:
+        return declared
     model_type = config.model_type
     if (
         model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
         and model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
     ):
         return "last"
-    if not _is_config(encoder):
-        source = resolve_encoder(encoder)
-        local = Path(source)
-        if source.startswith("sentence-transformers/") or (
-            local.is_dir() and (local / "modules.json").exists()
-        ):
-            return "mean"
+    if not _is_config(encoder) and resolve_encoder(encoder).startswith("sentence-transformers/"):
+        return "mean"  # its modules.json is out of reach (offline, not cached)
     return "cls"
+
+
+def split_pooling(pooling):
+    """``(mode, normalize)`` of a pooling name such as ``"mean+normalize"``.
+
+    Examples
+    --------
+    >>> from skemo.nn.encoder import split_pooling
+    >>> split_pooling("cls"), split_pooling("mean+normalize")
+    (('cls', False), ('mean', True))
+    """
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}; got {pooling!r}.")
+    mode, _, normalize = pooling.partition("+")
+    return mode, bool(normalize)
 
 
 def pool(hidden, attention_mask, mode):
@@ -186,7 +322,10 @@ def pool(hidden, attention_mask, mode):
     hidden : torch.Tensor of shape (B, T, H)
     attention_mask : torch.Tensor of shape (B, T)
         1 for real tokens, 0 for right padding.
-    mode : {"mean", "cls", "last"}
+    mode : str
+        One of :data:`POOLINGS`: the mean of the real tokens' states, the
+        first token's (``"cls"``), their element-wise maximum, or the last
+        real token's; ``"+normalize"`` then scales each vector to unit L2 norm.
 
     Returns
     -------
@@ -196,19 +335,27 @@ def pool(hidden, attention_mask, mode):
     --------
     >>> import torch
     >>> from skemo.nn.encoder import pool
-    >>> h = torch.tensor([[[1.0], [3.0], [100.0]]])
+    >>> h = torch.tensor([[[1.0, 4.0], [3.0, 0.0], [100.0, 100.0]]])
     >>> pool(h, torch.tensor([[1, 1, 0]]), "mean")
-    tensor([[2.]])
-    >>> pool(h, torch.tensor([[1, 1, 0]]), "last")
-    tensor([[3.]])
+    tensor([[2., 2.]])
+    >>> pool(h, torch.tensor([[1, 1, 0]]), "max")
+    tensor([[3., 4.]])
+    >>> pool(h, torch.tensor([[1, 1, 0]]), "last+normalize")
+    tensor([[1., 0.]])
     """
+    mode, normalize = split_pooling(mode)
     if mode == "cls":
-        return hidden[:, 0]
-    if mode == "last":
+        pooled = hidden[:, 0]
+    elif mode == "last":
         last = attention_mask.sum(dim=1).clamp(min=1) - 1
-        return hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        pooled = hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
+    elif mode == "max":
+        padding = attention_mask.unsqueeze(-1) == 0
+        pooled = hidden.masked_fill(padding, torch.finfo(hidden.dtype).min).max(dim=1).values
+    else:
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+    return nn.functional.normalize(pooled, p=2, dim=-1) if normalize else pooled
 
 
 def add_lora(backbone, r, alpha=16, dropout=0.05):
@@ -265,7 +412,8 @@ class TextEncoder(nn.Module):
     Parameters
     ----------
     backbone : transformers.PreTrainedModel
-    pooling : {"mean", "cls", "last"}
+    pooling : str
+        One of :data:`POOLINGS` (see :func:`pool`).
     frozen : bool, default=False
 
     Examples
@@ -284,6 +432,7 @@ class TextEncoder(nn.Module):
 
     def __init__(self, backbone, pooling, frozen=False):
         super().__init__()
+        split_pooling(pooling)  # a clear error for an unknown pooling
         self.backbone = backbone
         self.pooling = pooling
         self.frozen = frozen
