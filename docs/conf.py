@@ -71,6 +71,8 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"skemo {release}"
 html_theme_options = {
     "navigation_with_keys": False,
+    # Every top-level page in the header, the API reference and citing included.
+    "header_links_before_dropdown": 8,
     "show_toc_level": 2,
 }
 html_static_path = []
