@@ -7,7 +7,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from transformers import BertConfig, LlamaConfig  # noqa: E402
+from transformers import LlamaConfig  # noqa: E402
 
 from skemo.datasets import load_goemotions_sample  # noqa: E402
 
@@ -17,8 +17,9 @@ LABELS = ["admiration", "amusement", "gratitude", "neutral"]
 
 def tiny_bert():
     """A 2-layer, 32-wide random BERT sharing MiniLM's vocabulary and tokenizer."""
-    return BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                      intermediate_size=64, max_position_embeddings=128)
+    from skemo.utils.estimator_checks import tiny_encoder
+
+    return tiny_encoder()
 
 
 def tiny_llama():
@@ -30,10 +31,9 @@ def tiny_llama():
 
 def tiny_params(**overrides):
     """Constructor arguments that make any skemo estimator fit in about a second."""
-    params = dict(encoder=tiny_bert(), max_epochs=2, batch_size=16, lr=2e-3,
-                  max_length=64, random_state=0, precision="fp32")
-    params.update(overrides)
-    return params
+    from skemo.utils import estimator_checks
+
+    return estimator_checks.tiny_params(**overrides)
 
 
 @pytest.fixture(scope="session")
