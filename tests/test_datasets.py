@@ -3,8 +3,10 @@ every loader against the real benchmark files.
 
 The real files are read from the ``SKEMO_DATA`` environment variable if set,
 else from ``../shared/data`` next to the repository; those tests are skipped
-when neither exists. Nothing here touches the network: downloads are
-exercised with ``file://`` URLs.
+when neither exists. Nothing here touches the network: downloads go
+through pooch with its HTTP downloader replaced by one that copies
+``file://`` URLs (pooch's documented downloader interface), so pooch's own
+temporary files, sha256 checks and retries are what is tested.
 """
 
 import csv
@@ -16,7 +18,10 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pooch
 import pytest
+import requests
 
 from skemo.datasets import (
     _fetch,
@@ -106,6 +111,62 @@ def test_goemotions_sample_rows_come_from_goemotions(split):
 # ------------------------------------------------------- lookup and download
 
 
+REAL_HTTP_DOWNLOADER = _fetch.http_downloader
+
+
+def copy_file_url(url, output_file, pooch_instance):
+    """A pooch downloader for ``file://`` URLs (pooch itself speaks HTTP, FTP, SFTP, DOI)."""
+    source = Path(url.removeprefix("file://"))
+    Path(output_file).write_bytes(source.read_bytes())
+
+
+@pytest.fixture(autouse=True)
+def local_downloads(monkeypatch):
+    """Downloads copy local files; pooch's retries do not sleep."""
+    monkeypatch.setattr(_fetch, "http_downloader", lambda: copy_file_url)
+    monkeypatch.setattr(pooch.core.time, "sleep", lambda seconds: None)
+
+
+def test_downloads_stream_with_a_progress_bar_and_a_timeout():
+    downloader = REAL_HTTP_DOWNLOADER()
+    assert isinstance(downloader, pooch.HTTPDownloader)
+    assert downloader.progressbar is True and downloader.kwargs["timeout"] == 60
+
+
+def test_download_is_checked_and_read(monkeypatch, tmp_path):
+    source = tmp_path / "dev.tsv"
+    source.write_text('one\t0,27\tid1\n"a ""quoted"" one"\t3\tid2\n', encoding="utf-8")
+    entry = _fetch.DATASET_FILES["goemotions/original/dev.tsv"]
+    monkeypatch.setitem(entry, "url", source.as_uri())
+    monkeypatch.setitem(entry, "sha256", hashlib.sha256(source.read_bytes()).hexdigest())
+    home = tmp_path / "home"
+    dev = load_goemotions(split="dev", data_home=home)
+    assert dev.data == ["one", 'a "quoted" one']
+    assert dev.target[0].nonzero()[0].tolist() == [0, 27] and dev.target[1, 3] == 1
+    assert (home / "goemotions/original/dev.tsv").read_bytes() == source.read_bytes()
+    assert [p.name for p in (home / "goemotions/original").iterdir()] == ["dev.tsv"]
+
+
+def test_failed_downloads_are_retried(monkeypatch, tmp_path):
+    source = tmp_path / "val.txt"
+    source.write_text("i feel great;joy\n", encoding="utf-8")
+    entry = _fetch.DATASET_FILES["semeval2018_ec/2018-E-c-En-dev.txt"]
+    calls = []
+
+    def flaky(url, output_file, pooch_instance):
+        calls.append(url)
+        if len(calls) <= _fetch.DOWNLOAD_RETRIES:
+            raise requests.exceptions.ConnectionError("connection reset")
+        copy_file_url(url, output_file, pooch_instance)
+
+    monkeypatch.setattr(_fetch, "http_downloader", lambda: flaky)
+    monkeypatch.setitem(entry, "url", source.as_uri())
+    monkeypatch.setitem(entry, "sha256", hashlib.sha256(source.read_bytes()).hexdigest())
+    path = _fetch.fetch_file("semeval2018_ec/2018-E-c-En-dev.txt", tmp_path / "home")
+    assert len(calls) == _fetch.DOWNLOAD_RETRIES + 1 == 3
+    assert path.read_bytes() == source.read_bytes()
+
+
 def test_get_data_home(monkeypatch, tmp_path):
     assert get_data_home(tmp_path) == str(tmp_path)
     monkeypatch.setenv("SKEMO_DATA", str(tmp_path / "env"))
@@ -129,7 +190,7 @@ def test_failed_download_names_the_missing_file(monkeypatch, tmp_path):
     with pytest.raises(OSError, match="SKEMO_DATA") as info:
         load_semeval2018_ec(split="dev", data_home=tmp_path / "home")
     assert "2018-E-c-En-dev.txt" in str(info.value)
-    assert not (tmp_path / "home").exists()
+    assert not any(p.is_file() for p in (tmp_path / "home").rglob("*"))
 
 
 def test_checksum_mismatch_leaves_nothing(monkeypatch, tmp_path):
@@ -351,3 +412,46 @@ def test_labels_of_a_single_label_set_renumber_the_classes():
     assert few.target_names == ["surprise", "sadness"] and len(few.data) == keep.sum() == 647
     np.testing.assert_array_equal(few.target, np.where(full.target[keep] == 5, 0, 1))
     assert few.data == [text for text, k in zip(full.data, keep) if k]
+
+
+# ------------------------------------------------------------- as_frame
+def test_as_frame_multilabel():
+    bunch = load_goemotions_sample("test")
+    framed = load_goemotions_sample("test", as_frame=True)
+    assert isinstance(framed.data, pd.Series) and framed.data.name == "text"
+    assert framed.data.tolist() == bunch.data
+    assert isinstance(framed.target, pd.DataFrame)
+    assert framed.target.columns.tolist() == bunch.target_names
+    np.testing.assert_array_equal(framed.target.to_numpy(), bunch.target)
+    assert framed.target.dtypes.unique().tolist() == [np.uint8]
+    assert framed.frame.shape == (411, 29)
+    assert framed.frame.columns.tolist() == ["text", *bunch.target_names]
+    X, y = load_goemotions_sample("test", return_X_y=True, as_frame=True)
+    assert X.equals(framed.data) and y.equals(framed.target)
+
+
+def test_as_frame_keeps_the_chosen_labels():
+    few = load_goemotions_sample("test", as_frame=True, labels=["joy", "anger"])
+    assert few.frame.columns.tolist() == ["text", "joy", "anger"]
+    assert bool(few.target.any(axis=1).all())
+
+
+@needs_real_data
+def test_as_frame_single_label():
+    bunch = load_real("emotion", "test")
+    framed = load_emotion(split="test", data_home=REAL_DATA, download_if_missing=False,
+                          as_frame=True)
+    assert isinstance(framed.target, pd.Series) and framed.target.name == "label"
+    np.testing.assert_array_equal(framed.target.to_numpy(), bunch.target)
+    assert framed.frame.columns.tolist() == ["text", "label"]
+    assert framed.frame["text"].tolist() == bunch.data
+
+
+def test_importing_the_datasets_loads_neither_sklearn_nor_pandas():
+    import subprocess
+    import sys
+
+    code = ("import sys, skemo.datasets; "
+            "print(sorted(m for m in ('sklearn', 'pandas', 'torch', 'pooch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -4,9 +4,12 @@ Every loader returns a :class:`sklearn.utils.Bunch` with ``data`` (list of
 str), ``target``, ``target_names``, ``descriptions`` and ``DESCR``, or
 ``(data, target)`` with ``return_X_y=True``. Multi-label sets (GoEmotions,
 SemEval-2018 E-c) give a binary indicator matrix; single-label sets (emotion,
-TACO's GE-27 and ED-32) give 1-D class ids. Files are read from
-:func:`get_data_home` and downloaded, checksum-verified, when absent; the
-GoEmotions sample ships with the package.
+TACO's GE-27 and ED-32) give 1-D class ids. ``as_frame=True`` gives pandas
+objects instead (and a ``frame`` holding texts and targets), as scikit-learn's
+loaders do. Files are read from :func:`get_data_home` and, when absent,
+downloaded with :mod:`pooch` (streamed, retried, with a progress bar) and
+checked against their recorded sha256; the GoEmotions sample ships with the
+package. Importing this package does not import scikit-learn or pandas.
 
 :data:`DATASETS` is the dataset registry: each loader under its name without
 ``load_`` (the ``--data`` of the command line and the benchmarks).

@@ -1,7 +1,6 @@
 """What every dataset loader shares: argument checks and the returned Bunch."""
 
 import numpy as np
-from sklearn.utils import Bunch
 
 from skemo.labels import label_descriptions
 from skemo.utils._package_data import load_json
@@ -17,8 +16,8 @@ def check_option(name, value, allowed):
         )
 
 
-def make_dataset(texts, target, *, label_set, card, split, return_X_y, subset=None,
-                 labels=None):
+def make_dataset(texts, target, *, label_set, card, split, return_X_y, as_frame=False,
+                 subset=None, labels=None):
     """Package texts and targets as loaders return them.
 
     Parameters
@@ -33,6 +32,8 @@ def make_dataset(texts, target, *, label_set, card, split, return_X_y, subset=No
         Key of ``skemo/data/dataset_cards.json`` for ``DESCR``.
     split : str
     return_X_y : bool
+    as_frame : bool, default=False
+        Texts, targets and their ``frame`` as pandas objects (see :func:`as_frames`).
     subset : str, default=None
         Named after the card's title in ``DESCR``.
     labels : list of str, default=None
@@ -42,11 +43,17 @@ def make_dataset(texts, target, *, label_set, card, split, return_X_y, subset=No
     -------
     Bunch or tuple
         ``(texts, target)`` if ``return_X_y``, else a Bunch with ``data``,
-        ``target``, ``target_names``, ``descriptions`` and ``DESCR``.
+        ``target``, ``target_names``, ``descriptions`` and ``DESCR`` (and
+        ``frame`` with ``as_frame``).
     """
+    from sklearn.utils import Bunch
+
     descriptions = label_descriptions(label_set)
     if labels is not None:
         texts, target, descriptions = _keep_labels(texts, target, descriptions, labels)
+    frame = None
+    if as_frame:
+        texts, target, frame = as_frames(texts, target, list(descriptions))
     if return_X_y:
         return texts, target
     info = load_json("dataset_cards.json")[card]
@@ -70,7 +77,49 @@ def make_dataset(texts, target, *, label_set, card, split, return_X_y, subset=No
         target_names=list(descriptions),
         descriptions=descriptions,
         DESCR=descr,
+        **({} if frame is None else {"frame": frame}),
     )
+
+
+def as_frames(texts, target, target_names):
+    """The texts, target and both together as pandas objects.
+
+    Parameters
+    ----------
+    texts : list of str
+    target : ndarray
+        Indicator matrix (multi-label) or 1-D class ids (single-label).
+    target_names : list of str
+
+    Returns
+    -------
+    data : pandas.Series
+        The texts, named ``"text"`` (what skemo's estimators take as ``X``).
+    target : pandas.DataFrame or pandas.Series
+        One uint8 column per label, named by ``target_names`` (multi-label),
+        or the class ids named ``"label"`` (single-label).
+    frame : pandas.DataFrame
+        ``data`` and ``target`` side by side.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemo.datasets._bunch import as_frames
+    >>> data, target, frame = as_frames(["yay", "meh"], np.array([[1, 0], [0, 1]]),
+    ...                                 ["joy", "neutral"])
+    >>> list(frame.columns), target["joy"].tolist()
+    (['text', 'joy', 'neutral'], [1, 0])
+    """
+    try:
+        import pandas as pd
+    except ImportError as error:
+        raise ImportError("as_frame=True needs pandas: pip install 'skemo[pandas]'") from error
+    data = pd.Series(texts, name="text", dtype=object)
+    if target.ndim == 2:
+        target = pd.DataFrame(target, columns=target_names)
+    else:
+        target = pd.Series(target, name="label")
+    return data, target, pd.concat([data, target], axis=1)
 
 
 def _keep_labels(texts, target, descriptions, labels):

@@ -15,7 +15,7 @@ _FILES = {
 
 def load_emotion(
     *, split="train", data_home=None, download_if_missing=True, return_X_y=False,
-    labels=None,
+    as_frame=False, labels=None,
 ):
     """Load a split of the dair-ai emotion dataset (English tweets, single-label).
 
@@ -39,6 +39,12 @@ def load_emotion(
         header line that copy added, and check the sha256 of the rest.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Return pandas objects, as scikit-learn's loaders do: ``data`` a
+        Series of str named ``"text"``, ``target`` a DataFrame with one uint8
+        column per label (multi-label) or a Series named ``"label"``
+        (single-label), and the Bunch's ``frame`` both side by side.
+        Needs pandas.
     labels : list of str, default=None
         Keep only these labels, in this order (they become ``target_names``),
         and only the texts that carry one of them.
@@ -78,5 +84,6 @@ def load_emotion(
         card="emotion",
         split=split,
         return_X_y=return_X_y,
+        as_frame=as_frame,
         labels=labels,
     )

@@ -1,9 +1,9 @@
-"""Locating dataset files under the data home, downloading and checking them."""
+"""Locating dataset files under the data home, downloading (with pooch) and checking them."""
 
 import hashlib
 import os
+import re
 import tempfile
-import urllib.request
 from pathlib import Path
 
 from skemo.utils._package_data import load_json
@@ -52,25 +52,69 @@ def _missing_file_error(path, relative_path, reason):
     )
 
 
+#: Further attempts after a failed download (a dropped connection or a bad checksum).
+DOWNLOAD_RETRIES = 2
+
+
+def http_downloader():
+    """pooch's HTTP downloader: streamed, with a progress bar, a 60 s timeout."""
+    import pooch
+
+    return pooch.HTTPDownloader(progressbar=True, timeout=60)
+
+
 def _download(relative_path, path):
-    """Download one file, check its sha256 and move it into ``path``."""
+    """Download one file with pooch, check its sha256 and move it into ``path``.
+
+    pooch streams the file to a temporary file beside ``path``, retries
+    :data:`DOWNLOAD_RETRIES` times, and moves it into place only once its
+    sha256 matches. A file whose first line is to be dropped (see
+    ``dataset_files.json``) is downloaded under a temporary name, and checked
+    and moved into place without that line.
+    """
+    import pooch
+
     entry = DATASET_FILES[relative_path]
+    drop_first_line = "drop_first_line" in entry
+    name = f"{relative_path}.download" if drop_first_line else relative_path
+    fetcher = pooch.create(
+        path=Path(str(path)[: -len(relative_path)]),
+        base_url="",
+        registry={name: None if drop_first_line else f"sha256:{entry['sha256']}"},
+        urls={name: entry["url"]},
+        retry_if_failed=DOWNLOAD_RETRIES,
+    )
     try:
-        with urllib.request.urlopen(entry["url"], timeout=60) as response:
-            content = response.read()
-    except OSError as exc:  # urllib.error.URLError is an OSError
+        fetched = Path(fetcher.fetch(name, downloader=http_downloader()))
+    except ValueError as exc:  # pooch's hash mismatch: "... expected sha256:X but got Y."
+        got = re.search(r"but got ([0-9a-fA-F]+)", str(exc))
+        if got is None:
+            raise
+        raise _checksum_error(relative_path, entry, got.group(1)) from exc
+    except OSError as exc:  # requests' errors are OSErrors too
         raise _missing_file_error(
             path, relative_path, f"downloading it from {entry['url']} failed ({exc})"
         ) from exc
-    if "drop_first_line" in entry:
-        content = content.partition(b"\n")[2]
+    if drop_first_line:
+        _move_without_first_line(fetched, path, relative_path, entry)
+
+
+def _checksum_error(relative_path, entry, digest):
+    return OSError(
+        f"checksum mismatch for {relative_path} downloaded from {entry['url']}: "
+        f"expected sha256 {entry['sha256']}, got {digest}. Nothing was saved."
+    )
+
+
+def _move_without_first_line(fetched, path, relative_path, entry):
+    """Write ``fetched`` less its first line to ``path`` if its sha256 matches."""
+    try:
+        content = fetched.read_bytes().partition(b"\n")[2]
+    finally:
+        fetched.unlink()
     digest = hashlib.sha256(content).hexdigest()
     if digest != entry["sha256"]:
-        raise OSError(
-            f"checksum mismatch for {relative_path} downloaded from {entry['url']}: "
-            f"expected sha256 {entry['sha256']}, got {digest}. Nothing was saved."
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
+        raise _checksum_error(relative_path, entry, digest)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as tmp:
@@ -92,9 +136,10 @@ def fetch_file(relative_path, data_home=None, download_if_missing=True):
     data_home : str or os.PathLike, default=None
         See :func:`get_data_home`.
     download_if_missing : bool, default=True
-        Download an absent file from its pinned URL. The download is checked
-        against the recorded sha256 before it is written (through a temporary
-        file renamed into place), so a bad download leaves nothing behind.
+        Download an absent file from its pinned URL with :mod:`pooch`
+        (streamed, with a progress bar, retried :data:`DOWNLOAD_RETRIES`
+        times). The download is checked against the recorded sha256 before
+        it is moved into place, so a bad download leaves no file behind.
 
     Returns
     -------

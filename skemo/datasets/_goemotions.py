@@ -3,7 +3,6 @@
 import csv
 
 import numpy as np
-from sklearn.preprocessing import MultiLabelBinarizer
 
 from skemo.datasets._bunch import SPLITS, check_option, make_dataset
 from skemo.datasets._fetch import fetch_file
@@ -27,9 +26,10 @@ def _read_tsv(path, label_set):
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f, delimiter="\t"))
     texts = [text for text, _, _ in rows]
-    label_ids = [[int(i) for i in ids.split(",")] for _, ids, _ in rows]
-    binarizer = MultiLabelBinarizer(classes=range(len(label_names(label_set))))
-    return texts, binarizer.fit_transform(label_ids).astype(np.uint8)
+    target = np.zeros((len(rows), len(label_names(label_set))), dtype=np.uint8)
+    for row, (_, ids, _) in enumerate(rows):
+        target[row, [int(i) for i in ids.split(",")]] = 1
+    return texts, target
 
 
 def load_goemotions(
@@ -39,6 +39,7 @@ def load_goemotions(
     data_home=None,
     download_if_missing=True,
     return_X_y=False,
+    as_frame=False,
     labels=None,
 ):
     """Load a split of GoEmotions (Reddit comments, multi-label).
@@ -64,6 +65,12 @@ def load_goemotions(
         sha256.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Return pandas objects, as scikit-learn's loaders do: ``data`` a
+        Series of str named ``"text"``, ``target`` a DataFrame with one uint8
+        column per label (multi-label) or a Series named ``"label"``
+        (single-label), and the Bunch's ``frame`` both side by side.
+        Needs pandas.
     labels : list of str, default=None
         Keep only these labels, in this order (they become ``target_names``),
         and only the texts that carry one of them.
@@ -101,12 +108,13 @@ def load_goemotions(
         card="goemotions",
         split=split,
         return_X_y=return_X_y,
+        as_frame=as_frame,
         labels=labels,
         subset=subset,
     )
 
 
-def load_goemotions_sample(split="train", return_X_y=False, labels=None):
+def load_goemotions_sample(split="train", return_X_y=False, as_frame=False, labels=None):
     """Load the small GoEmotions sample that ships with skemo.
 
     About 1000 training and 400 test comments (exactly 1005 and 411) drawn
@@ -121,6 +129,12 @@ def load_goemotions_sample(split="train", return_X_y=False, labels=None):
         Drawn from GoEmotions' train and test splits respectively.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Return pandas objects, as scikit-learn's loaders do: ``data`` a
+        Series of str named ``"text"``, ``target`` a DataFrame with one uint8
+        column per label (multi-label) or a Series named ``"label"``
+        (single-label), and the Bunch's ``frame`` both side by side.
+        Needs pandas.
     labels : list of str, default=None
         Keep only these labels, in this order (they become ``target_names``),
         and only the texts that carry one of them.
@@ -144,6 +158,9 @@ def load_goemotions_sample(split="train", return_X_y=False, labels=None):
     >>> few = load_goemotions_sample(labels=["joy", "anger"])
     >>> few.target_names, few.target.shape[1], bool(few.target.any(axis=1).all())
     (['joy', 'anger'], 2, True)
+    >>> sample = load_goemotions_sample(as_frame=True)  # needs pandas
+    >>> sample.frame.shape, sample.data.name, sample.target.columns[0]
+    ((1005, 29), 'text', 'admiration')
     """
     check_option("split", split, ("train", "test"))
     path = DATA_DIR / "goemotions_sample" / f"{split}.tsv"
@@ -155,5 +172,6 @@ def load_goemotions_sample(split="train", return_X_y=False, labels=None):
         card="goemotions_sample",
         split=split,
         return_X_y=return_X_y,
+        as_frame=as_frame,
         labels=labels,
     )

@@ -17,7 +17,7 @@ _FILES = {
 
 def load_semeval2018_ec(
     *, split="train", data_home=None, download_if_missing=True, return_X_y=False,
-    labels=None,
+    as_frame=False, labels=None,
 ):
     """Load a split of SemEval-2018 Task 1 E-c (English tweets, multi-label).
 
@@ -40,6 +40,12 @@ def load_semeval2018_ec(
         sha256.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Return pandas objects, as scikit-learn's loaders do: ``data`` a
+        Series of str named ``"text"``, ``target`` a DataFrame with one uint8
+        column per label (multi-label) or a Series named ``"label"``
+        (single-label), and the Bunch's ``frame`` both side by side.
+        Needs pandas.
     labels : list of str, default=None
         Keep only these labels, in this order (they become ``target_names``),
         and only the texts that carry one of them.
@@ -83,5 +89,6 @@ def load_semeval2018_ec(
         card="semeval2018_ec",
         split=split,
         return_X_y=return_X_y,
+        as_frame=as_frame,
         labels=labels,
     )

@@ -11,7 +11,7 @@ _SPLIT_FILES = {"train": "train.csv", "dev": "valid.csv", "test": "test.csv"}
 
 
 def _load_taco(folder, label_set, *, split, data_home, download_if_missing, return_X_y,
-               labels):
+               as_frame, labels):
     """Read ``taco/<folder>/<split file>`` (header ``text,aug_text,label``)."""
     check_option("split", split, SPLITS)
     path = fetch_file(f"taco/{folder}/{_SPLIT_FILES[split]}", data_home, download_if_missing)
@@ -27,13 +27,14 @@ def _load_taco(folder, label_set, *, split, data_home, download_if_missing, retu
         card=label_set,
         split=split,
         return_X_y=return_X_y,
+        as_frame=as_frame,
         labels=labels,
     )
 
 
 def load_taco_goemotions(
     *, split="train", data_home=None, download_if_missing=True, return_X_y=False,
-    labels=None,
+    as_frame=False, labels=None,
 ):
     """Load TACO's single-label GoEmotions split (GE-27).
 
@@ -59,6 +60,12 @@ def load_taco_goemotions(
         sha256.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Return pandas objects, as scikit-learn's loaders do: ``data`` a
+        Series of str named ``"text"``, ``target`` a DataFrame with one uint8
+        column per label (multi-label) or a Series named ``"label"``
+        (single-label), and the Bunch's ``frame`` both side by side.
+        Needs pandas.
     labels : list of str, default=None
         Keep only these labels, in this order (they become ``target_names``),
         and only the texts that carry one of them.
@@ -91,13 +98,14 @@ def load_taco_goemotions(
         data_home=data_home,
         download_if_missing=download_if_missing,
         return_X_y=return_X_y,
+        as_frame=as_frame,
         labels=labels,
     )
 
 
 def load_empathetic_dialogues(
     *, split="train", data_home=None, download_if_missing=True, return_X_y=False,
-    labels=None,
+    as_frame=False, labels=None,
 ):
     """Load TACO's EmpatheticDialogues split (ED-32, situation texts).
 
@@ -124,6 +132,12 @@ def load_empathetic_dialogues(
         sha256.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Return pandas objects, as scikit-learn's loaders do: ``data`` a
+        Series of str named ``"text"``, ``target`` a DataFrame with one uint8
+        column per label (multi-label) or a Series named ``"label"``
+        (single-label), and the Bunch's ``frame`` both side by side.
+        Needs pandas.
     labels : list of str, default=None
         Keep only these labels, in this order (they become ``target_names``),
         and only the texts that carry one of them.
@@ -156,5 +170,6 @@ def load_empathetic_dialogues(
         data_home=data_home,
         download_if_missing=download_if_missing,
         return_X_y=return_X_y,
+        as_frame=as_frame,
         labels=labels,
     )
