@@ -93,5 +93,7 @@ sphinx_gallery_conf = {
     # Show what examples print, not the reprs of their last expressions.
     "capture_repr": (),
     "show_memory": False,
-    "write_computation_times": True,
+    # The timing pages load their table scripts from CDNs: leave them out, so
+    # that no page needs the network (each example still shows its time).
+    "write_computation_times": False,
 }

@@ -165,7 +165,9 @@ def resolve_reexport(app, env, node, contnode):
     documented = _import(page) if page.startswith("skemo.") else None
     home = getattr(documented, "__module__", None)
     if home and home != module:
-        candidates.append(f"{home}.{klass}.{target}" if klass else f"{home}.{target}")
+        if klass:
+            candidates.append(f"{home}.{klass}.{target}")
+        candidates.append(f"{home}.{target}")
     documented = _documented_names(env)
     for candidate in candidates:
         if not candidate.startswith("skemo"):

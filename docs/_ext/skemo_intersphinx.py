@@ -49,6 +49,7 @@ PROJECTS = {
     "matplotlib": ("matplotlib", "https://matplotlib.org/stable/",
                    _generated("api/_as_gen/")),
     "distributed": ("distributed", "https://distributed.dask.org/en/stable/", None),
+    "pooch": ("pooch", "https://www.fatiando.org/pooch/latest/", None),
     "huggingface_hub": ("huggingface_hub",
                         "https://huggingface.co/docs/huggingface_hub/main/en/", None),
 }
@@ -138,6 +139,9 @@ TARGETS = {
         "matplotlib.axes.Axes": ("class", None),
         "matplotlib.figure.Figure": ("class", None),
     },
+    "pooch": {
+        "pooch": ("module", "index.html"),
+    },
     "huggingface_hub": {
         "huggingface_hub.snapshot_download": (
             "function", "package_reference/file_download#huggingface_hub.snapshot_download"),
@@ -176,7 +180,7 @@ def _import(name):
 
 def _address(project, name, page):
     """The object's address: ``page`` when it is one, else the project's rule."""
-    if page is not None and "#" in page:
+    if page is not None and ("#" in page or page.endswith(".html")):
         return page
     return PROJECTS[project][2](name, page)
 
