@@ -76,6 +76,8 @@ html_theme_options = {
     "show_toc_level": 2,
 }
 html_static_path = []
+# Pages without subpages have no section navigation: no empty left sidebar.
+html_sidebars = {page: [] for page in ("index", "install", "cli", "citing")}
 
 # -- Gallery -----------------------------------------------------------------
 sphinx_gallery_conf = {
