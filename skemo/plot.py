@@ -453,13 +453,11 @@ def _spread(ax, texts, anchors, iterations=500):
     their order. Every text stays inside the axes; one that overlaps nothing
     there keeps its anchor exactly.
     """
-    figure = ax.figure
-    figure.draw_without_rendering()
-    renderer = figure.canvas.get_renderer()
+    ax.figure.draw_without_rendering()  # lay the figure out: final axes size
     to_data = ax.transData.inverted()
     half = []
     for text in texts:
-        box = text.get_window_extent(renderer)
+        box = text.get_window_extent()
         (x0, y0), (x1, y1) = to_data.transform([[box.x0, box.y0], [box.x1, box.y1]])
         margin = 0.15 * abs(y1 - y0)
         half.append((abs(x1 - x0) / 2 + margin, abs(y1 - y0) / 2 + margin))
