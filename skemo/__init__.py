@@ -28,6 +28,8 @@ _LAZY = {
     "SelectCheckpoint": "skemo.callbacks",
     "DEFAULT_ENCODER": "skemo.nn.encoder",
     "load": "skemo.persistence",
+    "pretrained": "skemo.hub",
+    "from_pretrained": "skemo.hub",
     "all_estimators": "skemo.utils.discovery",
 }
 

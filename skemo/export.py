@@ -1,0 +1,324 @@
+"""Export fitted estimators for serving without skemo's training stack.
+
+Two targets:
+
+- :func:`export_transformers`: the fine-tuned baseline
+  (:class:`~skemo.FineTunedEmotionClassifier`) as a ``transformers``
+  checkpoint that ``AutoModelForSequenceClassification`` and
+  ``transformers.pipeline("text-classification")`` load, with ``id2label``
+  and ``problem_type="multi_label_classification"``, giving skemo's
+  probabilities. transformers' own ``*ForSequenceClassification`` classes
+  classify from the pooler (a dense layer and tanh over the first token), not
+  from skemo's pooling (the mean of the token states for MiniLM), so they
+  cannot express the model: the checkpoint ships its model class as code
+  (``modeling_skemo.py``, a 50-line subclass of ``PreTrainedModel`` that
+  pools as skemo does), named in ``config.json``'s ``auto_map``. Loading it
+  therefore needs ``trust_remote_code=True``; the code is plain and short,
+  to be read before trusting it. LoRA adapters are merged into the weights.
+- :func:`export_onnx`: every estimator's scoring path (token ids and
+  attention mask in, label probabilities out) as an ONNX graph, with the
+  tokenizer and labels beside it; :class:`ONNXEmotionClassifier` predicts
+  from that directory with ``onnxruntime`` (the ``onnx`` extra).
+"""
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["ONNXEmotionClassifier", "export_onnx", "export_transformers"]
+
+_MODELING_FILE = "modeling_skemo.py"
+_ONNX_FILE, _ONNX_META = "model.onnx", "skemo_onnx.json"
+
+#: The model class of an exported checkpoint (written as ``modeling_skemo.py``).
+_MODELING_CODE = '''"""A transformer encoder, skemo's pooling, then a linear layer: written by skemo.export."""
+
+import torch
+from torch import nn
+from transformers import AutoModel, PreTrainedModel
+from transformers.modeling_outputs import SequenceClassifierOutput
+from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+
+def pool(hidden, attention_mask, mode):
+    """skemo.nn.encoder.pool: one vector per text from the token states."""
+    normalize = mode.endswith("+normalize")
+    mode = mode.split("+")[0]
+    if mode == "cls":
+        pooled = hidden[:, 0]
+    elif mode == "last":
+        last = attention_mask.sum(dim=1).clamp(min=1) - 1
+        pooled = hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
+    elif mode == "max":
+        padding = attention_mask.unsqueeze(-1) == 0
+        pooled = hidden.masked_fill(padding, torch.finfo(hidden.dtype).min).max(dim=1).values
+    else:
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+    return nn.functional.normalize(pooled, p=2, dim=-1) if normalize else pooled
+
+
+class SkemoForSequenceClassification(PreTrainedModel):
+    """``config.skemo_pooling`` pooling of the encoder's token states, then a linear layer."""
+
+    config_class = CONFIG_MAPPING["{model_type}"]
+    base_model_prefix = "encoder"
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.encoder = AutoModel.from_config(config)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(self, input_ids=None, attention_mask=None, labels=None, **kwargs):
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        logits = self.classifier(pool(hidden, attention_mask, self.config.skemo_pooling))
+        loss = None
+        if labels is not None:
+            if self.config.problem_type == "multi_label_classification":
+                loss = nn.functional.binary_cross_entropy_with_logits(logits, labels.float())
+            else:
+                loss = nn.functional.cross_entropy(logits, labels)
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+'''
+
+
+def _merged_backbone(est):
+    """A copy of the fitted backbone with any LoRA adapters merged into its weights."""
+    backbone = copy.deepcopy(est.module_.encoder.backbone).cpu().float()
+    if hasattr(backbone, "merge_and_unload"):
+        backbone = backbone.merge_and_unload()
+    return backbone.eval()
+
+
+def export_transformers(est, directory):
+    """Write fitted ``est`` as a ``transformers`` sequence-classification checkpoint.
+
+    Parameters
+    ----------
+    est : FineTunedEmotionClassifier, fitted
+        The fine-tuned baseline (encoder and one linear head), with or
+        without LoRA adapters.
+    directory : str or path-like
+        Created if missing.
+
+    Returns
+    -------
+    pathlib.Path
+        ``directory``, holding ``config.json`` (``id2label``, ``problem_type``,
+        ``auto_map``, ``skemo_pooling``), ``model.safetensors``, the tokenizer
+        and ``modeling_skemo.py``.
+
+    Raises
+    ------
+    TypeError
+        If ``est`` is not a :class:`~skemo.FineTunedEmotionClassifier`.
+
+    Examples
+    --------
+    >>> from transformers import pipeline
+    >>> from skemo.export import export_transformers
+    >>> export_transformers(clf, "goemotions-hf")  # doctest: +SKIP
+    >>> classify = pipeline("text-classification", model="goemotions-hf",
+    ...                     trust_remote_code=True, top_k=None)  # doctest: +SKIP
+    >>> classify("Thank you so much!")  # doctest: +SKIP
+    """
+    from safetensors.torch import save_file
+    from sklearn.utils.validation import check_is_fitted
+
+    from skemo.methods import FineTunedEmotionClassifier
+
+    if not isinstance(est, FineTunedEmotionClassifier):
+        raise TypeError(f"export_transformers exports the fine-tuned baseline "
+                        f"(FineTunedEmotionClassifier), not a {type(est).__name__}; "
+                        "use export_onnx for the other methods.")
+    check_is_fitted(est, ["classes_", "module_"])
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    backbone = _merged_backbone(est)
+    config = copy.deepcopy(backbone.config)
+    names = list(est.label_names_)
+    config.id2label = dict(enumerate(names))
+    config.label2id = {name: i for i, name in enumerate(names)}
+    config.problem_type = ("multi_label_classification" if est.multilabel_
+                           else "single_label_classification")
+    config.skemo_pooling = est.module_.encoder.pooling
+    config.architectures = ["SkemoForSequenceClassification"]
+    config.auto_map = {"AutoModelForSequenceClassification":
+                       "modeling_skemo.SkemoForSequenceClassification"}
+    config.save_pretrained(directory)
+    state = {f"encoder.{key}": value.contiguous()
+             for key, value in backbone.state_dict().items()}
+    head = est.module_.head
+    state["classifier.weight"] = head.weight.detach().cpu().float().contiguous()
+    state["classifier.bias"] = head.bias.detach().cpu().float().contiguous()
+    save_file(state, str(directory / "model.safetensors"), metadata={"format": "pt"})
+    (directory / _MODELING_FILE).write_text(
+        _MODELING_CODE.replace("{model_type}", config.model_type), encoding="utf-8")
+    est.tokenizer_.save_pretrained(directory)
+    return directory
+
+
+class _ProbabilityGraph:
+    """Token ids and attention mask in, label probabilities out: what ONNX exports."""
+
+    @staticmethod
+    def build(est):
+        import torch
+
+        module = copy.deepcopy(est.module_).cpu().float().eval()
+        encoder = next(m for m in module.modules() if type(m).__name__ == "TextEncoder")
+        if hasattr(encoder.backbone, "merge_and_unload"):
+            encoder.backbone = encoder.backbone.merge_and_unload()
+        if encoder.frozen:
+            encoder.frozen = False  # trace the backbone itself, not the caching path
+        scores_from_output = est.scores_from_output
+        multilabel = est.multilabel_
+
+        class Graph(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.module = module
+
+            def forward(self, input_ids, attention_mask):
+                scores = scores_from_output(self.module(input_ids, attention_mask)).float()
+                return torch.sigmoid(scores) if multilabel else torch.softmax(scores, -1)
+
+        return Graph().eval()
+
+
+def export_onnx(est, directory, *, opset_version=17):
+    """Export the scoring path of fitted ``est`` to ONNX, with what predicting needs.
+
+    Parameters
+    ----------
+    est : skemo estimator, fitted
+    directory : str or path-like
+        Created if missing; receives ``model.onnx`` (inputs ``input_ids`` and
+        ``attention_mask``, int64 ``(batch, tokens)``; output
+        ``probabilities``, float32 ``(batch, labels)``), ``tokenizer/`` and
+        ``skemo_onnx.json`` (labels, thresholds, ``max_length``).
+    opset_version : int, default=17
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> from skemo.export import ONNXEmotionClassifier, export_onnx
+    >>> export_onnx(clf, "goemotions-onnx")  # doctest: +SKIP
+    >>> ONNXEmotionClassifier("goemotions-onnx").predict(["Thank you!"])  # doctest: +SKIP
+    """
+    import torch
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est, ["classes_", "module_"])
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    graph = _ProbabilityGraph.build(est)
+    ids = torch.tensor([[est.tokenizer_.cls_token_id or 0, 2000, 2001, 2002],
+                        [est.tokenizer_.cls_token_id or 0, 2003, 0, 0]], dtype=torch.long)
+    mask = (torch.arange(4) < torch.tensor([[4], [2]])).long()
+    with torch.no_grad():
+        torch.onnx.export(
+            graph, (ids, mask), str(directory / _ONNX_FILE), dynamo=False,
+            input_names=["input_ids", "attention_mask"], output_names=["probabilities"],
+            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                          "attention_mask": {0: "batch", 1: "tokens"},
+                          "probabilities": {0: "batch"}},
+            opset_version=opset_version)
+    est.tokenizer_.save_pretrained(directory / "tokenizer")
+    thresholds = getattr(est, "thresholds_", None)
+    meta = {"class": type(est).__name__, "label_names": list(est.label_names_),
+            "multilabel": bool(est.multilabel_), "max_length": int(est.max_length),
+            "batch_size": int(est.batch_size),
+            "threshold": est.threshold,
+            "thresholds": None if thresholds is None else np.asarray(thresholds).tolist()}
+    (directory / _ONNX_META).write_text(json.dumps(meta, indent=2))
+    return directory
+
+
+class ONNXEmotionClassifier:
+    """Predict with an :func:`export_onnx` directory through ``onnxruntime``.
+
+    Tokenisation is skemo's (the same truncation to ``max_length``); texts
+    are scored in batches padded to their longest text.
+
+    Parameters
+    ----------
+    directory : str or path-like
+    providers : list of str or None, default=None
+        onnxruntime execution providers (None: the CPU).
+
+    Attributes
+    ----------
+    label_names_ : list of str
+    thresholds_ : ndarray or None
+    threshold : float or "tuned"
+        As the exported estimator's; may be changed.
+
+    Examples
+    --------
+    >>> clf = ONNXEmotionClassifier("goemotions-onnx")  # doctest: +SKIP
+    >>> clf.predict_proba(["Thank you!"]).shape  # doctest: +SKIP
+    (1, 28)
+    """
+
+    def __init__(self, directory, providers=None):
+        try:
+            import onnxruntime
+        except ImportError as error:
+            raise ImportError("ONNX inference needs onnxruntime: "
+                              "pip install 'skemo[onnx]'") from error
+        from transformers import AutoTokenizer
+
+        directory = Path(directory)
+        meta = json.loads((directory / _ONNX_META).read_text())
+        self.label_names_ = meta["label_names"]
+        self.multilabel_ = meta["multilabel"]
+        self.max_length = meta["max_length"]
+        self.batch_size = meta["batch_size"]
+        self.threshold = meta["threshold"]
+        self.thresholds_ = (None if meta["thresholds"] is None
+                            else np.asarray(meta["thresholds"], dtype=np.float64))
+        self.tokenizer_ = AutoTokenizer.from_pretrained(directory / "tokenizer")
+        self.session_ = onnxruntime.InferenceSession(
+            str(directory / _ONNX_FILE), providers=providers or ["CPUExecutionProvider"])
+
+    def predict_proba(self, X):
+        """Label probabilities, ``(n_texts, n_labels)`` float32, as the estimator's."""
+        from skemo.utils._text_data import tokenize_texts
+        from skemo.utils._validation import check_texts
+
+        texts = check_texts(X)
+        rows = tokenize_texts(self.tokenizer_, texts, self.max_length)
+        order = np.argsort([len(row) for row in rows], kind="stable")
+        proba = np.empty((len(texts), len(self.label_names_)), dtype=np.float32)
+        pad = self.tokenizer_.pad_token_id or 0
+        for start in range(0, len(texts), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            width = max(len(rows[i]) for i in batch)
+            ids = np.full((len(batch), width), pad, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for k, i in enumerate(batch):
+                ids[k, :len(rows[i])] = rows[i]
+                mask[k, :len(rows[i])] = 1
+            proba[batch] = self.session_.run(
+                ["probabilities"], {"input_ids": ids, "attention_mask": mask})[0]
+        return proba
+
+    def predict(self, X):
+        """The predicted labels of each text: lists of names (multi-label), or names."""
+        from skemo.thresholds import apply_thresholds
+
+        proba = self.predict_proba(X)
+        if not self.multilabel_:
+            return [self.label_names_[j] for j in proba.argmax(axis=1)]
+        thresholds = self.thresholds_ if self.threshold == "tuned" else float(self.threshold)
+        chosen = apply_thresholds(proba, thresholds)
+        return [[self.label_names_[j] for j in np.flatnonzero(row)] for row in chosen]
