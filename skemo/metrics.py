@@ -4,6 +4,11 @@ For single numbers use scikit-learn directly, e.g.
 ``sklearn.metrics.f1_score(y_true, y_pred, average="macro")`` for macro-F1.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from numpy.typing import ArrayLike
 from sklearn.metrics import classification_report, f1_score, jaccard_score
 from sklearn.utils.multiclass import type_of_target
 
@@ -11,8 +16,14 @@ __all__ = ["emotion_report"]
 
 
 def emotion_report(
-    y_true, y_pred, *, target_names=None, digits=3, output_dict=False, zero_division=0
-):
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    target_names: Sequence[str] | None = None,
+    digits: int = 3,
+    output_dict: bool = False,
+    zero_division: float | str = 0,
+) -> str | dict:
     """Report per-emotion precision, recall and F1, headed by macro-F1.
 
     Wraps :func:`sklearn.metrics.classification_report`. Macro-F1

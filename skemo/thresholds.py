@@ -1,13 +1,17 @@
 """Per-label decision thresholds for multi-label probabilities."""
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.metrics import precision_recall_curve
 from sklearn.utils import check_array
 
 __all__ = ["apply_thresholds", "tune_thresholds"]
 
 
-def tune_thresholds(y_true, y_proba, *, default=0.5):
+def tune_thresholds(y_true: ArrayLike, y_proba: ArrayLike, *, default: float = 0.5
+                    ) -> np.ndarray:
     """Choose, label by label, the decision threshold that maximises F1.
 
     For each label, :func:`sklearn.metrics.precision_recall_curve` lists
@@ -76,7 +80,7 @@ def tune_thresholds(y_true, y_proba, *, default=0.5):
     return thresholds
 
 
-def apply_thresholds(y_proba, thresholds):
+def apply_thresholds(y_proba: ArrayLike, thresholds: float | ArrayLike) -> np.ndarray:
     """Predict each label whose probability reaches its threshold.
 
     Parameters

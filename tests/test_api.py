@@ -21,7 +21,7 @@ from skemo import EmotionClassifierBase, FineTunedEmotionClassifier, TACOClassif
 from skemo.utils._docstring import inherit_parameters, split_sections
 from skemo.utils._repr import REPR_WIDTH
 
-from .conftest import tiny_bert, tiny_params
+from .conftest import tiny_params
 
 ESTIMATORS = skemo.all_estimators()
 IDS = [name for name, _ in ESTIMATORS]

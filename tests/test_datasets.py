@@ -355,9 +355,12 @@ def test_semeval_texts_and_labels():
 @needs_real_data
 def test_emotion_label_counts():
     expected = {
-        "train": {"sadness": 4666, "joy": 5362, "love": 1304, "anger": 2159, "fear": 1937, "surprise": 572},
-        "dev": {"sadness": 550, "joy": 704, "love": 178, "anger": 275, "fear": 212, "surprise": 81},
-        "test": {"sadness": 581, "joy": 695, "love": 159, "anger": 275, "fear": 224, "surprise": 66},
+        "train": {"sadness": 4666, "joy": 5362, "love": 1304, "anger": 2159, "fear": 1937,
+                  "surprise": 572},
+        "dev": {"sadness": 550, "joy": 704, "love": 178, "anger": 275, "fear": 212,
+                "surprise": 81},
+        "test": {"sadness": 581, "joy": 695, "love": 159, "anger": 275, "fear": 224,
+                 "surprise": 66},
     }
     for split, counts in expected.items():
         dataset = load_real("emotion", split)

@@ -1,10 +1,20 @@
 """The dair-ai "emotion" dataset (CARER, Saravia et al., 2018), six classes."""
 
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from skemo.datasets._bunch import SPLITS, check_option, make_dataset
 from skemo.datasets._fetch import fetch_file
 from skemo.labels import label_names
+
+if TYPE_CHECKING:
+    from sklearn.utils import Bunch
+
 
 _FILES = {
     "train": "dair_emotion/train.txt",
@@ -14,9 +24,10 @@ _FILES = {
 
 
 def load_emotion(
-    *, split="train", data_home=None, download_if_missing=True, return_X_y=False,
-    as_frame=False, labels=None,
-):
+    *, split: str = "train", data_home: str | os.PathLike | None = None,
+    download_if_missing: bool = True, return_X_y: bool = False, as_frame: bool = False,
+    labels: Sequence[str] | None = None,
+) -> Bunch | tuple:
     """Load a split of the dair-ai emotion dataset (English tweets, single-label).
 
     =================  ===========================================

@@ -1,6 +1,11 @@
 """GoEmotions (Demszky et al., 2020): the full splits and the shipped sample."""
 
+from __future__ import annotations
+
 import csv
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -8,6 +13,10 @@ from skemo.datasets._bunch import SPLITS, check_option, make_dataset
 from skemo.datasets._fetch import fetch_file
 from skemo.labels import label_names
 from skemo.utils._package_data import DATA_DIR
+
+if TYPE_CHECKING:
+    from sklearn.utils import Bunch
+
 
 #: Subset name -> label set name in :mod:`skemo.labels`.
 SUBSET_LABEL_SETS = {
@@ -33,15 +42,15 @@ def _read_tsv(path, label_set):
 
 
 def load_goemotions(
-    subset="original",
+    subset: str = "original",
     *,
-    split="train",
-    data_home=None,
-    download_if_missing=True,
-    return_X_y=False,
-    as_frame=False,
-    labels=None,
-):
+    split: str = "train",
+    data_home: str | os.PathLike | None = None,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+    as_frame: bool = False,
+    labels: Sequence[str] | None = None,
+) -> Bunch | tuple:
     """Load a split of GoEmotions (Reddit comments, multi-label).
 
     =================  ===========================================
@@ -114,7 +123,12 @@ def load_goemotions(
     )
 
 
-def load_goemotions_sample(split="train", return_X_y=False, as_frame=False, labels=None):
+def load_goemotions_sample(
+    split: str = "train",
+    return_X_y: bool = False,
+    as_frame: bool = False,
+    labels: Sequence[str] | None = None,
+) -> Bunch | tuple:
     """Load the small GoEmotions sample that ships with skemo.
 
     About 1000 training and 400 test comments (exactly 1005 and 411) drawn

@@ -1,12 +1,21 @@
 """SemEval-2018 Task 1 E-c, English (Mohammad et al., 2018)."""
 
+from __future__ import annotations
+
 import csv
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from skemo.datasets._bunch import SPLITS, check_option, make_dataset
 from skemo.datasets._fetch import fetch_file
 from skemo.labels import label_names
+
+if TYPE_CHECKING:
+    from sklearn.utils import Bunch
+
 
 _FILES = {
     "train": "semeval2018_ec/2018-E-c-En-train.txt",
@@ -16,9 +25,10 @@ _FILES = {
 
 
 def load_semeval2018_ec(
-    *, split="train", data_home=None, download_if_missing=True, return_X_y=False,
-    as_frame=False, labels=None,
-):
+    *, split: str = "train", data_home: str | os.PathLike | None = None,
+    download_if_missing: bool = True, return_X_y: bool = False, as_frame: bool = False,
+    labels: Sequence[str] | None = None,
+) -> Bunch | tuple:
     """Load a split of SemEval-2018 Task 1 E-c (English tweets, multi-label).
 
     =================  ===========================================

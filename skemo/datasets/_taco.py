@@ -1,11 +1,20 @@
 """The single-label splits preprocessed by TACO: GoEmotions GE-27 and ED-32."""
 
+from __future__ import annotations
+
 import csv
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from skemo.datasets._bunch import SPLITS, check_option, make_dataset
 from skemo.datasets._fetch import fetch_file
+
+if TYPE_CHECKING:
+    from sklearn.utils import Bunch
+
 
 _SPLIT_FILES = {"train": "train.csv", "dev": "valid.csv", "test": "test.csv"}
 
@@ -33,9 +42,10 @@ def _load_taco(folder, label_set, *, split, data_home, download_if_missing, retu
 
 
 def load_taco_goemotions(
-    *, split="train", data_home=None, download_if_missing=True, return_X_y=False,
-    as_frame=False, labels=None,
-):
+    *, split: str = "train", data_home: str | os.PathLike | None = None,
+    download_if_missing: bool = True, return_X_y: bool = False, as_frame: bool = False,
+    labels: Sequence[str] | None = None,
+) -> Bunch | tuple:
     """Load TACO's single-label GoEmotions split (GE-27).
 
     The GoEmotions comments with a single label other than neutral, as
@@ -104,9 +114,10 @@ def load_taco_goemotions(
 
 
 def load_empathetic_dialogues(
-    *, split="train", data_home=None, download_if_missing=True, return_X_y=False,
-    as_frame=False, labels=None,
-):
+    *, split: str = "train", data_home: str | os.PathLike | None = None,
+    download_if_missing: bool = True, return_X_y: bool = False, as_frame: bool = False,
+    labels: Sequence[str] | None = None,
+) -> Bunch | tuple:
     """Load TACO's EmpatheticDialogues split (ED-32, situation texts).
 
     Each text is the speaker's description of the situation that opens an
