@@ -28,6 +28,8 @@ load of the path moves back. Temporary directories of dead processes are
 deleted by the next write.
 """
 
+from __future__ import annotations
+
 import contextlib
 import inspect
 import json
@@ -37,8 +39,12 @@ import shutil
 import socket
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from skemo.base import EmotionClassifierBase
 
 FORMAT_VERSION = 2
 #: Versions :func:`load` reads: 1 lacked the prefixed parameters (module__* ...).
@@ -372,7 +378,7 @@ def _device_for(saved, device):
     return saved
 
 
-def load(path, device=None):
+def load(path: str | os.PathLike, device: str | None = None) -> EmotionClassifierBase:
     """Load an estimator saved with ``est.save(path)``.
 
     Parameters
