@@ -106,7 +106,8 @@ def test_numpydoc_reads_every_parameter_and_the_base_attributes(name, cls):
 
 def test_help_shows_the_inherited_parameters():
     text = pydoc.render_doc(TACOClassifier, renderer=pydoc.plaintext)
-    assert "max_epochs=3" in text and "threshold=0.5" in text  # the signature
+    signature = text.split("\n")[3]
+    assert "max_epochs: 'int' = 3" in signature and "threshold: 'float | str' = 0.5" in signature
     assert "lr : float" in text and "Peak learning rate of AdamW" in text  # Parameters
     assert "alpha : float, default=0.45" in text  # its own
 
