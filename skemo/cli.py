@@ -172,7 +172,8 @@ def _build_estimator(klass, params):
 
     try:
         est = klass(**params)
-    except TypeError as error:  # an unknown --param name
+        est._validate_params()  # skorch's check of the names (else made at fit)
+    except (TypeError, ValueError) as error:  # an unknown --param name
         raise ValueError(f"{klass.__name__} does not take these parameters: {error}") from error
     est._check_parameters()
     check_device(est.device)
@@ -226,7 +227,10 @@ def load_model(reference, device=None):
 
     from skemo.hub import PRETRAINED_MODELS, pretrained
     from skemo.persistence import load
+    from skemo.utils._validation import check_device
 
+    if device is not None:
+        check_device(device)
     if reference in PRETRAINED_MODELS and not Path(reference).exists():
         return pretrained(reference, device=device)
     return load(reference, device=device)

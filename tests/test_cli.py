@@ -149,3 +149,154 @@ def test_bad_param_syntax_is_a_usage_error(capsys):
               "--param", "alpha"])
     assert exit_info.value.code == 2
     assert "expected KEY=VALUE" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------- output and input formats
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"skemo {skemo.__version__}\n"
+
+
+def test_predict_top_k_and_threshold(model, capsys, monkeypatch):
+    est = skemo.load(model)
+    proba = est.predict_proba(TEXTS[:2])
+    status, out, _ = run(capsys, ["predict", str(model), "--top-k", "3"],
+                         "\n".join(TEXTS[:2]) + "\n", monkeypatch)
+    assert status == 0
+    for line, row in zip(out.splitlines(), proba):
+        record = json.loads(line)
+        top = np.argsort(-row)[:3]
+        assert record["labels"] == [est.label_names_[j] for j in top]
+        np.testing.assert_allclose(record["scores"], row[top], atol=1e-4)
+    status, out, _ = run(capsys, ["predict", str(model), "--threshold", "0.05"],
+                         TEXTS[0] + "\n", monkeypatch)
+    expected = [est.label_names_[j] for j in np.argsort(-proba[0]) if proba[0, j] >= 0.05]
+    assert json.loads(out)["labels"] == expected
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--top-k", "0"], "expected a positive integer or 'all'"),
+    (["--threshold", "2"], "expected a number in [0, 1]"),
+    (["--threshold", "high"], "expected a number in [0, 1] or 'tuned'"),
+])
+def test_bad_top_k_and_threshold_are_usage_errors(model, argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(model), *argv])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_predict_jsonl_in_csv_out(model, tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "joy", "id": 1}\n\n"fear, again"\n', encoding="utf-8")
+    target = tmp_path / "out.csv"
+    status, out, _ = run(capsys, ["predict", str(model), "--input", str(source),
+                                  "--output", str(target)])
+    assert status == 0 and out == ""
+    import csv
+
+    rows = list(csv.reader(target.open(encoding="utf-8")))
+    est = skemo.load(model)
+    assert rows[0] == ["text", "labels", *est.label_names_]
+    assert [r[0] for r in rows[1:]] == ["joy", "fear, again"]
+    proba = est.predict_proba(["joy", "fear, again"])
+    np.testing.assert_allclose([[float(v) for v in r[2:]] for r in rows[1:]], proba, atol=1e-4)
+    for row, expected in zip(rows[1:], proba):
+        labels = [n for n, p in sorted(zip(est.label_names_, expected), key=lambda t: -t[1])
+                  if p >= 0.3]
+        assert row[1] == ";".join(labels)
+
+
+def test_predict_csv_in_with_a_named_column(model, tmp_path, capsys):
+    source = tmp_path / "in.csv"
+    source.write_text('id,comment\n1,"so happy, really"\n2,sad\n', encoding="utf-8")
+    status, out, _ = run(capsys, ["predict", str(model), "--input", str(source),
+                                  "--text-field", "comment"])
+    assert status == 0
+    assert [json.loads(line)["text"] for line in out.splitlines()] == ["so happy, really", "sad"]
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("bad.jsonl", '{"text": "ok"}\n{"text": oops}\n', "bad.jsonl, line 2: not valid JSON"),
+    ("bad.jsonl", '{"text": "ok"}\n\n{"body": "x"}\n',
+     "bad.jsonl, line 3: expected a JSON string or an object with a string field 'text'"),
+    ("bad.csv", "id,text\n1,ok\n2\n", "bad.csv, line 3: the row has fewer columns"),
+    ("bad.csv", "id,body\n1,ok\n", "has no 'text' column"),
+    ("bad.txt", b"fine\n\xff\xfe broken\n", "bad.txt, line 2: not valid UTF-8"),
+])
+def test_malformed_input_names_file_and_line(model, tmp_path, capsys, name, content, message):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    status, _, err = run(capsys, ["predict", str(model), "--input", str(path)])
+    assert status == 2 and err.count("\n") == 1
+    assert message in err and str(tmp_path) in err
+
+
+def test_predict_on_a_chosen_device(model, capsys, monkeypatch):
+    status, out, _ = run(capsys, ["predict", str(model), "--device", "cpu"], "hi\n", monkeypatch)
+    assert status == 0 and json.loads(out)["text"] == "hi"
+    status, _, err = run(capsys, ["predict", str(model), "--device", "tpu"], "hi\n",
+                         monkeypatch)
+    assert status == 2 and "tpu" in err
+
+
+# --------------------------------------------------------------- errors
+def test_out_pointing_at_a_file_is_refused_before_training(tiny_encoder, tmp_path, capsys,
+                                                           monkeypatch):
+    out = tmp_path / "taken.txt"
+    out.write_text("keep me")
+    monkeypatch.setattr("skemo.cli.load_data", lambda *a: pytest.fail("data was loaded"))
+    status, _, err = run(capsys, fit_args(tiny_encoder, out))
+    assert status == 2 and "is an existing file" in err
+    assert out.read_text() == "keep me"
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "a.txt").write_text("x")
+    status, _, err = run(capsys, fit_args(tiny_encoder, other))
+    assert status == 2 and "not a skemo save" in err
+
+
+def test_unknown_param_and_unavailable_device_are_user_errors(tiny_encoder, tmp_path, capsys,
+                                                              monkeypatch):
+    monkeypatch.setattr("skemo.cli._subset", lambda *a: pytest.fail("training started"))
+    status, _, err = run(capsys, fit_args(tiny_encoder, tmp_path / "m", "finetuned",
+                                          "--param", "no_such_thing=1"))
+    assert status == 2 and "does not take these parameters" in err and "no_such_thing" in err
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    status, _, err = run(capsys, fit_args(tiny_encoder, tmp_path / "m", "finetuned",
+                                          "--param", "device=cuda"))
+    assert status == 2 and err.count("\n") == 1 and "cuda" in err
+
+
+@pytest.mark.parametrize("error", [TypeError("bug"), KeyError("bug")])
+def test_an_internal_bug_keeps_its_traceback(model, error, monkeypatch):
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr("skemo.cli.load_model", broken)
+    with pytest.raises(type(error)):
+        main(["predict", str(model)])
+
+
+def test_quiet_prints_no_summary(tiny_encoder, tmp_path, capsys):
+    status, out, err = run(capsys, fit_args(tiny_encoder, tmp_path / "q", "finetuned", "-q"))
+    assert status == 0 and out == "" and "Warning" not in err
+    assert (tmp_path / "q" / "README.md").read_text().count("go_emotions") == 1
+
+
+def test_piping_into_head_ends_quietly(model, tmp_path):
+    import subprocess
+    import sys
+
+    texts = "".join(f"text number {i}\n" for i in range(1500))
+    pipeline = (f"{sys.executable} -m skemo.cli predict {model} --device cpu -q "
+                f"| head -n 2")
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], input=texts,
+                          capture_output=True, text=True, timeout=300)
+    assert len(done.stdout.splitlines()) == 2
+    assert "Broken pipe" not in done.stderr and "BrokenPipeError" not in done.stderr
+    assert done.returncode == 0, done.stderr
