@@ -293,3 +293,17 @@ def test_package_is_typed():
     from importlib.resources import files
 
     assert files("skemo").joinpath("py.typed").is_file()
+
+
+def test_a_third_party_subclass_with_a_required_parameter():
+    class Mine(FineTunedEmotionClassifier):
+        """A method of someone else's."""
+
+        def __init__(self, encoder, *, gamma=2.0, **kwargs):
+            self.gamma = gamma
+            super().__init__(encoder, **kwargs)
+
+    assert list(inspect.signature(Mine).parameters)[:3] == ["encoder", "gamma", "tokenizer"]
+    assert "encoder : str, path-like or transformers.PretrainedConfig\n" in Mine.__doc__
+    assert repr(Mine("x")) == "Mine(encoder='x')"
+    assert repr(Mine("x", gamma=3.0, lr=1e-4)) == "Mine(encoder='x', gamma=3.0, lr=0.0001)"

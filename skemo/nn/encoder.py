@@ -196,7 +196,7 @@ def sentence_transformers_pooling(encoder):
     Reads the checkpoint's ``modules.json``, its ``Pooling`` module's
     ``config.json`` (old ``pooling_mode_*`` flags or new ``pooling_mode``)
     and whether a ``Normalize`` module follows, from a local folder or a Hub
-    repository (see :func:`_checkpoint_file`).
+    repository (see ``_checkpoint_file``).
 
     Parameters
     ----------
@@ -205,7 +205,7 @@ def sentence_transformers_pooling(encoder):
     Returns
     -------
     str or None
-        One of :data:`POOLINGS`, e.g. ``"mean+normalize"``; None for a config,
+        One of :data:`~skemo.nn.encoder.POOLINGS`, e.g. ``"mean+normalize"``; None for a config,
         or when no ``modules.json`` with a Pooling module can be read.
 
     Raises
@@ -258,7 +258,7 @@ def default_pooling(encoder, config):
     """Pooling that matches how ``encoder`` was trained.
 
     The pooling a sentence-transformers checkpoint declares (see
-    :func:`sentence_transformers_pooling`), else the last token for
+    :func:`~skemo.nn.encoder.sentence_transformers_pooling`), else the last token for
     decoder-only models and the first (``[CLS]``) token for other encoders.
 
     Parameters
@@ -270,7 +270,7 @@ def default_pooling(encoder, config):
     Returns
     -------
     str
-        One of :data:`POOLINGS`.
+        One of :data:`~skemo.nn.encoder.POOLINGS`.
 
     Examples
     --------
@@ -323,7 +323,7 @@ def pool(hidden, attention_mask, mode):
     attention_mask : torch.Tensor of shape (B, T)
         1 for real tokens, 0 for right padding.
     mode : str
-        One of :data:`POOLINGS`: the mean of the real tokens' states, the
+        One of :data:`~skemo.nn.encoder.POOLINGS`: the mean of the real tokens' states, the
         first token's (``"cls"``), their element-wise maximum, or the last
         real token's; ``"+normalize"`` then scales each vector to unit L2 norm.
 
@@ -413,7 +413,7 @@ class TextEncoder(nn.Module):
     ----------
     backbone : transformers.PreTrainedModel
     pooling : str
-        One of :data:`POOLINGS` (see :func:`pool`).
+        One of :data:`~skemo.nn.encoder.POOLINGS` (see :func:`~skemo.nn.pool`).
     frozen : bool, default=False
 
     Examples

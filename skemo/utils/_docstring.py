@@ -217,8 +217,10 @@ def _format_default(value):
 def _with_default(header, parameter):
     """``header`` with its ``default=...`` set to ``parameter``'s default, if it differs."""
     match = re.search(r"default=(.*)$", header)
-    if parameter is None or parameter.default is parameter.empty or match is None:
+    if parameter is None or match is None:
         return header
+    if parameter.default is parameter.empty:  # the subclass made it required
+        return re.sub(r",?\s*default=.*$", "", header)
     try:
         if ast.literal_eval(match.group(1)) == parameter.default:
             return header

@@ -7,13 +7,18 @@ import pprint
 REPR_WIDTH = 88
 
 
-def _default_params(cls):
-    """The parameters of ``cls()``, or the signature's defaults if it needs arguments."""
-    try:
-        return cls().get_params(deep=False)
-    except TypeError:
-        return {name: p.default for name, p in inspect.signature(cls).parameters.items()
-                if p.default is not p.empty}
+def _default_params(estimator):
+    """The parameters of a default instance of ``type(estimator)``.
+
+    Parameters without a default are passed as ``estimator`` has them (and
+    left out of the result: they are always shown).
+    """
+    cls = type(estimator)
+    required = [name for name, p in inspect.signature(cls).parameters.items()
+                if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    params = estimator.get_params(deep=False)
+    defaults = cls(**{name: params[name] for name in required}).get_params(deep=False)
+    return {name: value for name, value in defaults.items() if name not in required}
 
 
 def changed_params(estimator):
@@ -28,7 +33,7 @@ def changed_params(estimator):
     dict
         In the order of the class's signature, then by name.
     """
-    defaults = _default_params(type(estimator))
+    defaults = _default_params(estimator)
     params = estimator.get_params(deep=False)
     order = list(inspect.signature(type(estimator)).parameters)
     names = sorted(params, key=lambda name: (order.index(name) if name in order
