@@ -33,8 +33,8 @@ import numpy as np
 
 from skemo.utils._package_data import DATA_DIR
 
-__all__ = ["PRETRAINED_MODELS", "from_pretrained", "is_hub_id", "package_pretrained",
-           "pretrained", "push_to_hub", "resolve_model_path"]
+__all__ = ["PRETRAINED_MODELS", "from_pretrained", "is_hub_id", "load_bundled",
+           "package_pretrained", "pretrained", "push_to_hub", "resolve_model_path"]
 
 #: The models bundled with skemo: name -> what it is (see :func:`pretrained`).
 PRETRAINED_MODELS = {
@@ -253,9 +253,32 @@ def pretrained(name="goemotions", *, device=None):
     Examples
     --------
     >>> import skemo
-    >>> clf = skemo.pretrained("goemotions")
+    >>> clf = skemo.pretrained("goemotions")  # doctest: +SKIP
     >>> clf.predict(["Thank you so much, this made my day!"])  # doctest: +SKIP
     [['gratitude', 'joy']]
+    """
+    return load_bundled(_bundled_dir(name), device=device)
+
+
+def load_bundled(folder, *, device=None):
+    """Load a model written by :func:`package_pretrained` from its folder.
+
+    :func:`pretrained` calls it on the package's data folder.
+
+    Parameters
+    ----------
+    folder : path-like
+    device : str or None, default=None
+
+    Returns
+    -------
+    estimator
+        Fitted.
+
+    Raises
+    ------
+    ValueError
+        If the stored weights do not match the network the metadata describes.
     """
     from safetensors.torch import load_file
 
@@ -263,7 +286,7 @@ def pretrained(name="goemotions", *, device=None):
     from skemo.utils._targets import TargetConverter
     from skemo.utils.discovery import all_estimators
 
-    folder = _bundled_dir(name)
+    folder = Path(folder)
     meta = read_metadata(folder)
     klass = dict(all_estimators())[meta["class"]]
     est = klass(**{**meta["params"], "device": device or "auto"})
@@ -283,7 +306,7 @@ def pretrained(name="goemotions", *, device=None):
              for key, value in load_file(str(folder / _BUNDLED_WEIGHTS)).items()}
     trained = {n for n, p in est.module_.named_parameters() if p.requires_grad}
     if set(state) != trained:
-        raise ValueError(f"the bundled weights of {name!r} do not match the network "
+        raise ValueError(f"the bundled weights in {folder} do not match the network "
                          f"{meta['class']} builds (missing {sorted(trained - set(state))[:3]}, "
                          f"unexpected {sorted(set(state) - trained)[:3]}).")
     est.module_.load_state_dict(state, strict=False)
