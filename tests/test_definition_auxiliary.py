@@ -38,9 +38,9 @@ def batch_losses(est, key):
 
 
 # ------------------------------------------------------------------ sampling
-def test_primary_prob_one_is_exactly_the_baseline(multilabel_data):
+def test_aux_prob_zero_is_exactly_the_baseline(multilabel_data):
     X, Y, _ = multilabel_data
-    est = DefinitionAuxiliaryClassifier(**tiny_params(primary_prob=1.0,
+    est = DefinitionAuxiliaryClassifier(**tiny_params(aux_prob=0.0,
                                                       aux_tasks=("cdp", "mlm"))).fit(X, Y)
     baseline = FineTunedEmotionClassifier(**tiny_params()).fit(X, Y)
     assert_array_equal(est.predict_proba(X), baseline.predict_proba(X))
@@ -48,34 +48,60 @@ def test_primary_prob_one_is_exactly_the_baseline(multilabel_data):
     assert len(batch_losses(est, "train_primary_loss")) == len(batch_losses(est, "train_loss"))
 
 
-def test_primary_prob_zero_never_trains_the_primary_head(single_labels):
+def test_primary_head_gets_every_batch_of_the_baseline(multilabel_data):
+    # The primary task never gives way: as many primary steps as the baseline takes,
+    # with auxiliary losses added on top of about half of them.
+    X, Y, _ = multilabel_data
+    est = DefinitionAuxiliaryClassifier(**tiny_params(aux_prob=0.5, max_epochs=3)).fit(X, Y)
+    baseline = FineTunedEmotionClassifier(**tiny_params(max_epochs=3)).fit(X, Y)
+    baseline_steps = len(batch_losses(baseline, "train_loss"))
+    assert baseline_steps == 3 * -(-len(X) // 16)
+    assert len(batch_losses(est, "train_primary_loss")) == baseline_steps
+    assert 0 < len(batch_losses(est, "train_cdp_loss")) < baseline_steps
+
+
+def test_aux_prob_one_adds_the_auxiliary_tasks_to_every_step(single_labels):
     X, y = single_labels
-    params = tiny_params(primary_prob=0.0, aux_tasks=("cdp", "mlm"), max_epochs=1,
+    params = tiny_params(aux_prob=1.0, aux_tasks=("cdp", "mlm"), max_epochs=1,
                          validation_fraction=None)
     est = DefinitionAuxiliaryClassifier(**params).fit(X, y)
-    start = DefinitionAuxiliaryClassifier(**{**params, "max_epochs": 0}).fit(X, y)
     n_batches = len(est.history[-1, "batches"])
     assert len(batch_losses(est, "train_cdp_loss")) == n_batches
     assert len(batch_losses(est, "train_mlm_loss")) == n_batches
-    assert not batch_losses(est, "train_primary_loss")
+    assert len(batch_losses(est, "train_primary_loss")) == n_batches
     assert "train_cdp_loss" in est.history[-1] and "train_mlm_loss" in est.history[-1]
-    torch.testing.assert_close(est.module_.head.weight, start.module_.head.weight)
-    encoder = "encoder.backbone.encoder.layer.0.attention.self.query.weight"
-    assert not torch.equal(est.module_.get_parameter(encoder),
-                           start.module_.get_parameter(encoder))
 
 
-def test_task_draws_follow_primary_prob():
-    est = untrained(primary_prob=0.3, aux_tasks=("mlm", "cdp"))
+def test_auxiliary_terms_are_weighted_and_divided_by_n_labels(multilabel_data):
+    X, Y, names = multilabel_data
+    est = DefinitionAuxiliaryClassifier(**tiny_params(max_epochs=0, label_names=names))
+    est.fit(X, Y)
+    batch = batch_of(est, X[:8], Y[:8])
+    est.module_.eval()  # no dropout: the same pairs give the same losses
+    est.pair_rng_ = np.random.default_rng(0)
+    unit = est.auxiliary_loss_terms(*batch)["cdp"].item()
+    est.set_params(aux_weight=3.0)
+    est.pair_rng_ = np.random.default_rng(0)
+    assert est.auxiliary_loss_terms(*batch)["cdp"].item() == pytest.approx(3 * unit, rel=1e-5)
+    est.pair_rng_ = np.random.default_rng(0)
+    pairs = est._definition_pairs(*batch, ("cdp",))  # the same draw again
+    with torch.no_grad():
+        raw = est.module_.auxiliary_losses(**pairs)["cdp"].item()
+    assert unit == pytest.approx(raw / len(names), rel=1e-4)
+
+
+def test_task_draws_follow_aux_prob():
+    est = untrained(aux_prob=0.3, aux_tasks=("mlm", "cdp"))
     draws = [est._draw_step_tasks() for _ in range(4000)]
     assert set(draws) == {(), ("mlm", "cdp")}
-    assert np.mean([d == () for d in draws]) == pytest.approx(0.3, abs=0.03)
+    assert np.mean([d != () for d in draws]) == pytest.approx(0.3, abs=0.03)
 
 
-def primary_steps(est, epochs=slice(None)):
-    """Per training batch, whether it was a primary step."""
-    return [("train_primary_loss" in batch) for epoch in est.history[epochs]
-            for batch in epoch["batches"] if "train_loss" in batch]
+def auxiliary_steps(est, epochs=slice(None)):
+    """Per training batch, whether it added an auxiliary task."""
+    return [("train_cdp_loss" in batch or "train_mlm_loss" in batch)
+            for epoch in est.history[epochs] for batch in epoch["batches"]
+            if "train_loss" in batch]
 
 
 def test_task_draws_depend_only_on_random_state(multilabel_data):
@@ -85,10 +111,10 @@ def test_task_draws_depend_only_on_random_state(multilabel_data):
         return DefinitionAuxiliaryClassifier(**tiny_params(
             random_state=random_state, aux_tasks=aux_tasks, max_epochs=3)).fit(X, Y)
 
-    first = primary_steps(fit(1, ("cdp",)))
+    first = auxiliary_steps(fit(1, ("cdp",)))
     assert set(first) == {True, False}
-    assert primary_steps(fit(1, ("mlm",))) == first
-    assert primary_steps(fit(2, ("cdp",))) != first
+    assert auxiliary_steps(fit(1, ("mlm",))) == first
+    assert auxiliary_steps(fit(2, ("cdp",))) != first
 
 
 def test_resumed_fit_draws_the_tasks_of_an_uninterrupted_one(multilabel_data, tmp_path):
@@ -99,7 +125,7 @@ def test_resumed_fit_draws_the_tasks_of_an_uninterrupted_one(multilabel_data, tm
                                   checkpoint_dir=tmp_path).fit(X, Y)
     resumed = DefinitionAuxiliaryClassifier(**params, checkpoint_dir=tmp_path).fit(X, Y)
     assert resumed.resumed_epochs_ == 1
-    assert primary_steps(resumed, slice(1, None)) == primary_steps(whole, slice(1, None))
+    assert auxiliary_steps(resumed, slice(1, None)) == auxiliary_steps(whole, slice(1, None))
 
 
 @pytest.mark.parametrize("aux_tasks", [(), ("nsp",), ("cdp", "cdp"), "cdp"])
@@ -259,4 +285,4 @@ def test_real_minilm_losses_go_down(sample):
     after = losses()
     assert set(after) == {"primary", "cdp", "mlm"}
     assert all(after[task] < before[task] for task in after), (before, after)
-    assert est.module_.encoder.pooling == "mean"
+    assert est.module_.encoder.pooling == "mean+normalize"

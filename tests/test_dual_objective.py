@@ -34,16 +34,19 @@ def test_multilabel_loss_is_the_weighted_sum_of_its_parts_by_hand():
     row1 = -math.log(math.exp(2) / (math.exp(2) + math.exp(0) + math.exp(-1)))
     row2 = -(math.log(math.exp(0.5) / (math.exp(0.5) + 1))
              + math.log(math.exp(1) / (math.exp(1) + 1))) / 2
-    similarity = (row1 + row2) / 2 + _mean_bce(calibrated, y)  # + calibration of b
-    classification = _mean_bce(head, y)
+    # Per-text scale: BCEs summed over the 3 labels, similarity terms times tau.
+    tau, sigmoid_weight = 0.05, 0.1
+    similarity = tau * ((row1 + row2) / 2 + sigmoid_weight * 3 * _mean_bce(calibrated, y))
+    classification = 3 * _mean_bce(head, y)
 
     output = tuple(torch.tensor(v) for v in (head, calibrated, s))
     target = torch.tensor(y, dtype=torch.float32)
     for lambda_sim, lambda_cls in [(1.0, 1.0), (0.3, 2.0), (0.0, 1.0), (1.0, 0.0)]:
-        loss = DualObjectiveLoss(multilabel=True, lambda_sim=lambda_sim,
-                                 lambda_cls=lambda_cls)(output, target)
-        assert loss.item() == pytest.approx(lambda_sim * similarity
-                                            + lambda_cls * classification, rel=1e-6)
+        loss = DualObjectiveLoss(multilabel=True, lambda_sim=lambda_sim, lambda_cls=lambda_cls,
+                                 temperature=tau, sigmoid_weight=sigmoid_weight)
+        assert loss(output, target).item() == pytest.approx(
+            lambda_sim * similarity + lambda_cls * classification, rel=1e-6)
+        assert list(loss.terms(output, target)) == ["classification", "contrastive", "sigmoid"]
 
 
 def test_single_label_loss_and_class_weight_reach_only_the_head_term():
@@ -52,7 +55,7 @@ def test_single_label_loss_and_class_weight_reach_only_the_head_term():
     target = torch.tensor([0, 2])
     weight = torch.tensor([1.0, 2.0, 4.0])
     loss = DualObjectiveLoss(multilabel=False, class_weight=weight, lambda_sim=0.5,
-                             lambda_cls=3.0)((head, s, s), target)
+                             lambda_cls=3.0, temperature=1.0)((head, s, s), target)
     # One positive per text: the contrastive loss is plain cross-entropy of s.
     ce_s = (-math.log(math.exp(2) / (math.exp(2) + 1 + math.exp(-1)))
             - math.log(1 / (math.exp(0.5) + math.exp(1) + 1))) / 2

@@ -153,6 +153,13 @@ def test_clustering_contrastive_skips_instance_without_hard_positive():
     loss = clustering_contrastive_loss(h, torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]), 1.0)
     assert loss.item() == pytest.approx(math.log(1 + math.e) / 2, rel=1e-6)
     assert_scalar_with_finite_grad(loss, h)
+    # TACO's reference code: mean over the whole batch (i=2 counts as 0), times tau / 0.07.
+    reference = clustering_contrastive_loss(h, torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]),
+                                            1.0, base_temperature=0.07, mean_over="batch")
+    assert reference.item() == pytest.approx(math.log(1 + math.e) / 3 / 0.07, rel=1e-6)
+    with pytest.raises(ValueError, match="mean_over"):
+        clustering_contrastive_loss(h, torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]), 1.0,
+                                    mean_over="pairs")
 
 
 def test_clustering_contrastive_multi_label_uses_label_set_intersection():
@@ -363,8 +370,8 @@ EXCL_MARGINS = [0.1, 0.2]
 # row 0: relu(min(0.5, 0.3) - 0.1) = 0.2,   relu(min(0.1, 0.1) - 0.2) = 0
 # row 1: relu(0.25 - 0.1) = 0.15,           relu(0.25 - 0.2) = 0.05
 # row 2: relu(0.1 - 0.1) = 0,               relu(0.1 - 0.2) = 0
-# mean over 3 rows x 2 pairs = 0.4 / 6
-EXCL_EXPECTED = 0.4 / 6
+# summed over pairs, mean over 3 rows = 0.4 / 3
+EXCL_EXPECTED = 0.4 / 3
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -374,8 +381,35 @@ def test_exclusivity_loss_by_hand(device):
     assert loss.device.type == device
     assert loss.item() == pytest.approx(EXCL_EXPECTED, rel=1e-6)
     (grad,) = assert_scalar_with_finite_grad(loss, p)
-    assert grad[0, 1] == pytest.approx(1 / 6)  # p_1 is the min of the active pair in row 0
+    assert grad[0, 1] == pytest.approx(1 / 3)  # p_1 is the min of the active pair in row 0
     assert grad[0, 0] == 0
+
+
+def test_exclusivity_loss_skips_gold_pairs():
+    p = torch.tensor(EXCL_PROBABILITIES)
+    gold = torch.zeros(3, 4)
+    gold[0, [0, 1]] = 1  # row 0's active pair (0, 1) is gold: only row 1 remains (0.2)
+    loss = exclusivity_loss(p, torch.tensor(EXCL_PAIRS), torch.tensor(EXCL_MARGINS), gold)
+    assert loss.item() == pytest.approx(0.2 / 3, rel=1e-6)
+    gold[0, 1] = 0  # one gold label of the pair is not enough to spare it
+    loss = exclusivity_loss(p, torch.tensor(EXCL_PAIRS), torch.tensor(EXCL_MARGINS), gold)
+    assert loss.item() == pytest.approx(EXCL_EXPECTED, rel=1e-6)
+    with pytest.raises(ValueError, match="targets must have the shape"):
+        exclusivity_loss(p, torch.tensor(EXCL_PAIRS), torch.tensor(EXCL_MARGINS), gold[:2])
+
+
+def test_exclusivity_acts_on_opposite_valence_co_activation():
+    # joy and sadness both at 0.4 under a softmax over (joy, sadness, neutral): the
+    # default margin of that pair (~0.1) is passed, so the loss is non-zero and a
+    # gradient step on it lowers one of the two probabilities.
+    coordinates = [[0.8, 0.5], [-0.75, -0.45], [0.0, 0.0]]
+    pairs, margins = exclusivity_margins(coordinates, [0], [1])
+    logits = torch.log(torch.tensor([[0.4, 0.4, 0.2]])).requires_grad_()
+    loss = exclusivity_loss(torch.softmax(logits, dim=1), pairs, margins)
+    assert loss.item() == pytest.approx(0.4 - margins.item(), rel=1e-5) and loss.item() > 0.2
+    loss.backward()
+    after = torch.softmax(logits.detach() - 1.0 * logits.grad, dim=1)[0]
+    assert min(after[0], after[1]) < 0.4 - 1e-3
 
 
 def test_exclusivity_loss_no_pairs_is_zero_with_grad():
@@ -404,5 +438,5 @@ def test_exclusivity_pipeline_from_circumplex():
     pairs, margins = exclusivity_margins(CIRCUMPLEX, [0, 2], [1, 3])
     p = torch.softmax(torch.randn(5, 4), dim=1).requires_grad_()
     loss = exclusivity_loss(p, pairs, margins)
-    assert 0.0 <= loss.item() <= 0.5
+    assert 0.0 <= loss.item() <= 0.5 * len(pairs)
     assert_scalar_with_finite_grad(loss, p)

@@ -70,7 +70,7 @@ EMOTION = [[2.0, 1.0, -1.0], [-3.0, 0.5, 0.0]]
 VALENCE = [[0.1, 0.2, 0.3], [1.0, 0.0, -1.0]]
 INTENSITY = [[0.0, 0.5], [0.2, -0.2]]
 # The one pair (joy, sadness): d = sqrt(1.55^2 + 0.85^2) / (2 sqrt 2) = 0.625.
-THETA = 0.1 + 0.2 * (1 - 0.625)
+THETA = 0.02 + 0.2 * (1 - 0.625)
 
 
 def _output():
@@ -81,7 +81,7 @@ def _output():
 def test_multilabel_loss_is_its_parts_by_hand(weights):
     y = [[1, 0, 1], [0, 1, 0]]  # row 1 at (0.425, 0.6): positive, high; row 2: negative, low
     emotion = sum(-(t * math.log(_sigmoid(z)) + (1 - t) * math.log(1 - _sigmoid(z)))
-                  for zs, ts in zip(EMOTION, y) for z, t in zip(zs, ts)) / 6
+                  for zs, ts in zip(EMOTION, y) for z, t in zip(zs, ts)) / 2  # summed over labels
     valence = (_nll(VALENCE[0], POS) + _nll(VALENCE[1], NEG)) / 2
     intensity = (_nll(INTENSITY[0], HIGH) + _nll(INTENSITY[1], LOW)) / 2
     co_activation = [min(_sigmoid(row[0]), _sigmoid(row[1])) for row in EMOTION]
@@ -109,8 +109,19 @@ def test_single_label_exclusivity_uses_softmax_probabilities():
     criterion = MultiHeadValenceLoss(multilabel=False, coordinates=COORDS)
     total = criterion(_output(), target)
     assert exclusivity > 0
-    assert total.item() == pytest.approx(emotion + valence + intensity + 0.4 * exclusivity,
-                                         rel=1e-6)
+    assert total.item() == pytest.approx(emotion + 0.5 * valence + 0.5 * intensity
+                                         + 0.4 * exclusivity, rel=1e-6)
+
+
+def test_multilabel_exclusivity_spares_gold_pairs():
+    criterion = MultiHeadValenceLoss(multilabel=True, coordinates=COORDS)
+    co_activated = torch.tensor([[2.0, 1.0, -1.0]])  # joy 0.88, sadness 0.73
+    heads = (torch.zeros(1, 3), torch.zeros(1, 2))
+    gold_both = criterion.terms((co_activated, *heads), torch.tensor([[1.0, 1.0, 0.0]]))
+    gold_joy = criterion.terms((co_activated, *heads), torch.tensor([[1.0, 0.0, 0.0]]))
+    assert gold_both["exclusivity"].item() == 0.0
+    assert gold_joy["exclusivity"].item() == pytest.approx(
+        0.4 * (1 / (1 + math.exp(-1.0)) - THETA), rel=1e-5)
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,9 @@ def test_loss_by_hand_multilabel():
     target = torch.tensor([[1.0, 0.0, 1.0]])
     contrastive = -0.5 * (math.log(math.exp(2) / (math.exp(2) + 1))
                           + math.log(math.e / (math.e + 1)))
-    bce = math.log(2)  # every calibrated logit is 0
-    value = SimilarityLoss(multilabel=True)((calibrated, s), target)
-    assert value.item() == pytest.approx(contrastive + bce, rel=1e-6)
+    bce = 3 * math.log(2)  # every calibrated logit is 0; summed over the 3 labels
+    value = SimilarityLoss(multilabel=True, sigmoid_weight=0.5)((calibrated, s), target)
+    assert value.item() == pytest.approx(contrastive + 0.5 * bce, rel=1e-6)
 
 
 def test_single_label_loss_is_cross_entropy():
@@ -56,6 +56,27 @@ def test_scores_are_scaled_cosines(fitted):
     expected = F.cosine_similarity(h_x[:, None], h_l[None], dim=-1) / est.temperature
     torch.testing.assert_close(s, expected, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(calibrated, s - model.offset / est.temperature)
+    assert model.offset.shape == (len(est.classes_),)  # one offset per label
+    assert s.dtype == torch.float32
+
+
+def test_scores_are_float32_under_bf16_autocast(fitted):
+    est, X = fitted
+    model = est.module_.eval()
+    ids = est.tokenizer_(X[:8], padding=True, return_tensors="pt")
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        calibrated, s = model(ids["input_ids"], ids["attention_mask"])
+    assert s.dtype == calibrated.dtype == torch.float32
+    # bf16 keeps 8 bits of mantissa: its cosines would repeat across texts and labels
+    assert len(torch.unique(s)) == s.numel()
+
+
+def test_sigmoid_term_trains_the_encoder():
+    s = torch.tensor([[2.0, 0.0, 1.0]], requires_grad=True)
+    target = torch.tensor([[1.0, 0.0, 0.0]])
+    # s as the calibrated scores too: the sigmoid term's gradient reaches s
+    SimilarityLoss(multilabel=True, sigmoid_weight=1.0).terms((s, s), target)["sigmoid"].backward()
+    torch.testing.assert_close(s.grad, torch.sigmoid(s.detach()) - target)
 
 
 def test_label_embeddings_are_cached_in_eval_only(fitted):

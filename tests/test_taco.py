@@ -2,6 +2,7 @@
 
 import math
 
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -12,6 +13,7 @@ from skemo.labels import label_descriptions
 from skemo.labels import describe_labels, label_texts
 from skemo.losses import clustering_contrastive_loss, label_disentangling_loss
 from skemo.methods.taco import TACOLoss
+from skemo.utils._class_weights import prior_logits
 
 from .conftest import tiny_params
 
@@ -45,7 +47,9 @@ def batch(labels=LABELS, h_u=H_U, scores=SCORES):
 
 
 def make_loss(**kwargs):
-    params = dict(multilabel=False, alpha=ALPHA, beta=BETA, temperature=TAU, random_state=0)
+    """TACOLoss with the paper's unscaled CCL (mean over anchors), unless overridden."""
+    params = dict(multilabel=False, alpha=ALPHA, beta=BETA, temperature=TAU, random_state=0,
+                  base_temperature=None, ccl_mean_over="anchors")
     return TACOLoss(**{**params, **kwargs})
 
 
@@ -63,6 +67,17 @@ def test_total_is_ce_plus_weighted_ccl_and_ldl():
     assert total.item() == pytest.approx(ce + ALPHA * ccl.item() + BETA * ldl.item(), rel=1e-6)
     h_u_grad, h_e_grad = torch.autograd.grad(total, [output[1], output[2]])
     assert h_u_grad.abs().sum() > 0 and h_e_grad.abs().sum() > 0
+
+
+def test_default_ccl_is_scaled_as_in_the_reference_code():
+    # Every text of the batch has a hard positive: the batch mean equals the anchor
+    # mean, and the default scales it by tau / 0.07.
+    output, target = batch()
+    default = TACOLoss(multilabel=False, random_state=0)
+    assert default.clustering_loss(output[1], target).item() == pytest.approx(
+        CCL_BY_HAND * TAU / 0.07, rel=1e-5)
+    assert list(default.terms(output, target)) == ["classification", "clustering",
+                                                   "disentangling"]
 
 
 def test_weights_scale_each_view():
@@ -119,7 +134,7 @@ def test_multilabel_uses_bce_sigmoid_confusability_and_label_set_overlap(monkeyp
     monkeypatch.setattr("skemo.methods.taco.batch_kmeans", fixed_kmeans)
     (scores, h_u, h_e), _ = batch()
     value = make_loss(multilabel=True)((scores, h_u, h_e), Y)
-    expected = (F.binary_cross_entropy_with_logits(scores, Y)
+    expected = (3 * F.binary_cross_entropy_with_logits(scores, Y)  # summed over 3 labels
                 + ALPHA * clustering_contrastive_loss(h_u, Y, clusters, TAU)
                 + BETA * label_disentangling_loss(torch.sigmoid(scores), h_e))
     assert value.item() == pytest.approx(expected.item(), rel=1e-6)
@@ -155,8 +170,29 @@ def test_module_scores_are_dot_products_of_projected_embeddings(tiny_fit):
     clf, X = tiny_fit
     scores, h_u, h_e = clf.forward(X[:5])
     assert h_u.shape == (5, 8) and h_e.shape[1] == 8 and scores.shape == (5, 4)
-    assert_allclose(scores.numpy(), (h_u @ h_e[:4].T).numpy(), rtol=1e-5, atol=1e-6)
+    bias = clf.module_.label_bias().detach()  # multi-label: a per-label bias
+    assert_allclose(scores.numpy(), (h_u @ h_e[:4].T + bias).numpy(), rtol=1e-5, atol=1e-6)
     assert isinstance(clf.criterion_, TACOLoss) and clf.criterion_.alpha == 0.45
+    assert clf.module_.text_head is clf.module_.label_head  # shared_head=True
+    assert TACOClassifier().batch_size == 64  # the reference code's batch
+
+
+def test_taco_pieces_are_parameters(multilabel_data, single_labels):
+    X, Y, names = multilabel_data
+    clf = TACOClassifier(**tiny_params(max_epochs=0, label_names=names, shared_head=False,
+                                       label_bias=False, base_temperature=None,
+                                       ccl_mean_over="anchors")).fit(X, Y)
+    assert clf.module_.text_head is not clf.module_.label_head
+    assert clf.module_.label_bias() is None
+    assert clf.criterion_.base_temperature is None
+    assert clf.criterion_.ccl_mean_over == "anchors"
+    # label_bias="auto": a bias in multi-label mode, started at the label prior's log-odds
+    clf = TACOClassifier(**tiny_params(max_epochs=0, label_names=names)).fit(X, Y)
+    assert_allclose(clf.module_.label_bias().detach().numpy(),
+                    prior_logits(Y, Y.shape[1], True, None), rtol=1e-5)
+    assert (clf.module_.label_bias().detach().numpy() < 0).sum() == 3  # 3 labels below 1/2
+    single = TACOClassifier(**tiny_params(max_epochs=0)).fit(*single_labels)
+    assert single.module_.label_bias() is None
 
 
 def test_label_texts_use_the_taco_template():
@@ -194,7 +230,7 @@ def test_real_minilm_single_label_loss_goes_down(single_label_fit):
     clf, X = single_label_fit
     losses = clf.history[:, "train_loss"]
     assert losses[-1] < losses[0]
-    assert not clf.multilabel_ and clf.module_.encoder.pooling == "mean"
+    assert not clf.multilabel_ and clf.module_.encoder.pooling == "mean+normalize"
     assert_allclose(clf.predict_proba(X[:4]).sum(axis=1), 1.0, rtol=1e-5)
 
 

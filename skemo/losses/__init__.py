@@ -2,6 +2,7 @@
 
 from skemo.losses.classification import ClassificationLoss, label_probabilities, one_hot_targets
 from skemo.losses.clustering_contrastive import batch_kmeans, clustering_contrastive_loss, n_distinct_labels
+from skemo.losses.gradient_norms import encoder_gradient_norms, loss_terms
 from skemo.losses.exclusivity import exclusivity_loss, exclusivity_margins
 from skemo.losses.label_disentangling import label_disentangling_loss
 from skemo.losses.multi_positive_contrastive import multi_positive_contrastive_loss
@@ -10,10 +11,12 @@ __all__ = [
     "ClassificationLoss",
     "batch_kmeans",
     "clustering_contrastive_loss",
+    "encoder_gradient_norms",
     "exclusivity_loss",
     "exclusivity_margins",
     "label_disentangling_loss",
     "label_probabilities",
+    "loss_terms",
     "multi_positive_contrastive_loss",
     "n_distinct_labels",
     "one_hot_targets",

@@ -20,6 +20,14 @@ class ClassificationLoss(nn.Module):
     ----------
     multilabel : bool
     class_weight : torch.Tensor of shape (n_labels,) or None
+    sum_over_labels : bool, default=False
+        Multi-label only: sum the BCE over the labels and average it over the
+        texts, rather than average it over all ``B x L`` entries. The result
+        is ``L`` times the mean, a loss per text, on the scale of per-text
+        auxiliary losses (contrastive, cross-entropy heads); the combined
+        losses of the methods use it so that their weights do not silently
+        grow with ``L``. Under Adam the baseline alone trains the same either
+        way.
 
     Examples
     --------
@@ -28,11 +36,15 @@ class ClassificationLoss(nn.Module):
     >>> loss = ClassificationLoss(multilabel=True)
     >>> round(loss(torch.zeros(1, 2), torch.tensor([[1.0, 0.0]])).item(), 4)  # log 2
     0.6931
+    >>> summed = ClassificationLoss(multilabel=True, sum_over_labels=True)
+    >>> round(summed(torch.zeros(1, 2), torch.tensor([[1.0, 0.0]])).item(), 4)  # 2 log 2
+    1.3863
     """
 
-    def __init__(self, multilabel, class_weight=None):
+    def __init__(self, multilabel, class_weight=None, *, sum_over_labels=False):
         super().__init__()
         self.multilabel = multilabel
+        self.sum_over_labels = sum_over_labels
         if multilabel:
             self.loss = nn.BCEWithLogitsLoss(pos_weight=class_weight)
         else:
@@ -40,7 +52,19 @@ class ClassificationLoss(nn.Module):
 
     def forward(self, output, target):
         logits = (output[0] if isinstance(output, tuple) else output).float()
-        return self.loss(logits, target.float() if self.multilabel else target.long())
+        loss = self.loss(logits, target.float() if self.multilabel else target.long())
+        if self.multilabel and self.sum_over_labels:
+            loss = loss * logits.shape[1]
+        return loss
+
+    def terms(self, output, target):
+        """The loss as its one named term, ``{"classification": loss}``.
+
+        Every criterion of skemo exposes ``terms`` (weighted terms by name, the
+        primary one first) so that the gradient of each term can be measured
+        (:func:`skemo.losses.encoder_gradient_norms`).
+        """
+        return {"classification": self(output, target)}
 
 
 def label_probabilities(scores, multilabel):

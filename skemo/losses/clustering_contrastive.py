@@ -105,7 +105,8 @@ def _same_label(targets):
     raise ValueError(f"targets must be 1-D class ids or a 2-D indicator matrix; got shape {tuple(targets.shape)}.")
 
 
-def clustering_contrastive_loss(embeddings, targets, clusters, temperature):
+def clustering_contrastive_loss(embeddings, targets, clusters, temperature,
+                                base_temperature=None, mean_over="anchors"):
     r"""TACO's clustering-guided contrastive loss over hard instance pairs.
 
     Parameters
@@ -122,6 +123,16 @@ def clustering_contrastive_loss(embeddings, targets, clusters, temperature):
         Cluster index of each instance, e.g. from :func:`batch_kmeans`.
     temperature : float
         Temperature :math:`\tau > 0` (TACO uses 0.5).
+    base_temperature : float or None, default=None
+        If given, the loss is multiplied by :math:`\tau / \tau_{base}`, as in
+        SupCon and TACO's reference code (:math:`\tau_{base} = 0.07`, so a
+        factor of about 7.1 at :math:`\tau = 0.5`): it gives the gradient with
+        respect to the cosines the same size whatever :math:`\tau`.
+    mean_over : {"anchors", "batch"}, default="anchors"
+        Divide the sum of the per-anchor losses by :math:`|I^+|`, the anchors
+        that have a hard positive, or by the batch size :math:`B`, as the paper
+        and its reference code do (anchors without a hard positive then count
+        as zeros).
 
     Returns
     -------
@@ -145,22 +156,24 @@ def clustering_contrastive_loss(embeddings, targets, clusters, temperature):
         l_{i,p} = -\log \frac{\exp(h_i \cdot h_p / \tau)}
             {\sum_{j \in P(i) \cup N(i)} \exp(h_i \cdot h_j / \tau)},
         \qquad
-        \mathcal{L}_{CCL} = \frac{1}{|I^+|} \sum_{i \in I^+}
+        \mathcal{L}_{CCL} = \frac{\tau}{\tau_{base}} \frac{1}{Z} \sum_{i \in I^+}
             \frac{1}{|P(i)|} \sum_{p \in P(i)} l_{i,p},
 
-    where :math:`I^+ = \{i : P(i) \neq \emptyset\}`.
+    where :math:`I^+ = \{i : P(i) \neq \emptyset\}`, :math:`Z = |I^+|` or
+    :math:`B` (``mean_over``) and the factor :math:`\tau / \tau_{base}` is 1
+    unless ``base_temperature`` is given.
 
     Deviations from the TACO paper, on purpose:
 
     * :math:`h` is L2-normalised (the paper writes a plain dot product), so
       that :math:`1/\tau` bounds the logits as in SimCSE/SupCon and the loss
       does not reward inflating the embedding norm.
-    * Instances with an empty :math:`P(i)` are skipped and the mean runs over
-      :math:`I^+` rather than the whole batch (the paper divides by
-      :math:`|B|`, for which :math:`1/|P(i)|` is undefined). TACO's
-      reference code instead samples up to three random negatives for such
-      instances; skipping keeps the loss deterministic given the clusters and
-      limited to the hard pairs the method is about.
+    * Instances with an empty :math:`P(i)` contribute nothing (with
+      ``mean_over="batch"`` they count as zeros in the mean, as in the paper,
+      which divides by :math:`|B|`). TACO's reference code instead gives such
+      instances up to three random negatives; skipping keeps the loss
+      deterministic given the clusters and limited to the hard pairs the
+      method is about.
 
     Examples
     --------
@@ -182,6 +195,10 @@ def clustering_contrastive_loss(embeddings, targets, clusters, temperature):
         )
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0; got {temperature!r}.")
+    if base_temperature is not None and not base_temperature > 0:
+        raise ValueError(f"base_temperature must be > 0 or None; got {base_temperature!r}.")
+    if mean_over not in ("anchors", "batch"):
+        raise ValueError(f"mean_over must be 'anchors' or 'batch'; got {mean_over!r}.")
 
     embeddings = embeddings.to(torch.promote_types(embeddings.dtype, torch.float32))
     device = embeddings.device
@@ -203,4 +220,7 @@ def clustering_contrastive_loss(embeddings, targets, clusters, temperature):
     log_denominator = torch.logsumexp(logits.masked_fill(~contrast, -torch.inf), dim=1, keepdim=True)
     per_pair = log_denominator - logits
     per_anchor = (per_pair * positive).sum(dim=1) / positive.sum(dim=1)
-    return per_anchor.mean()
+    loss = per_anchor.sum() / (n_instances if mean_over == "batch" else per_anchor.shape[0])
+    if base_temperature is not None:
+        loss = loss * (temperature / base_temperature)
+    return loss

@@ -182,11 +182,12 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
 
     The primary task is the baseline's: encoder → dropout → linear head,
     trained with BCE (multi-label, ``class_weight`` as the baseline) or CE
-    (single-label). At every training step a Bernoulli draw picks the task:
-    with probability ``primary_prob`` (:math:`p`) the step is the primary
-    task, otherwise it trains the encoder on the auxiliary tasks in
-    ``aux_tasks``, built from each text :math:`x` of the batch and the
-    definitions :math:`d_l` of the labels (``label_descriptions``):
+    (single-label), on every training batch, as many steps as the baseline
+    takes. On top of that, a Bernoulli draw with probability ``aux_prob``
+    adds to a batch's step the auxiliary tasks in ``aux_tasks``, built from
+    each text :math:`x` of the batch and the definitions :math:`d_l` of the
+    labels (``label_descriptions``); their gradients add to the primary one
+    before the step's single optimiser update:
 
     - CDP (class definition prediction): the sentence pairs
       ``[CLS] x [SEP] d [SEP]`` for one true label :math:`l^+ \\in P(x)` and
@@ -207,17 +208,31 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
       (the checkpoint's own head when it has one, else freshly initialised).
 
     With both tasks, an auxiliary step masks the positive and the negative
-    pairs and minimises :math:`L_{CDP} + L_{MLM}` on them, as the paper's
-    CDP+MLM setup does. Prediction uses the primary head alone, on the text
+    pairs and adds :math:`L_{CDP} + L_{MLM}` on them, as the paper's CDP+MLM
+    setup does. The step's loss is
+
+    .. math::
+
+        L = L_{primary} + \\frac{\\lambda}{L'} (L_{CDP} + L_{MLM}),
+
+    with :math:`\\lambda` = ``aux_weight`` and :math:`L'` the number of labels
+    in multi-label mode (1 single-label): the primary BCE is averaged over
+    the :math:`B \\times L'` entries of the batch, the auxiliary losses over
+    pairs, so dividing by :math:`L'` puts both on the same scale per text
+    (unscaled, CDP's encoder gradient was 8x the primary one on GoEmotions). Prediction uses the primary head alone, on the text
     alone; the paper thresholds its probabilities at 0.3, this estimator's
     default ``threshold``.
 
     Parameters
     ----------
     encoder : str, path-like or transformers.PretrainedConfig, default="all-MiniLM-L6-v2"
-    primary_prob : float, default=0.5
-        :math:`p`, the probability that a training step is the primary task
-        (the paper's best value for all three setups).
+    aux_prob : float, default=0.5
+        Probability that a batch's step adds the auxiliary tasks. The paper
+        alternates tasks with probability 0.5; here the primary task never
+        gives way, so at equal epochs the primary head gets exactly the
+        baseline's updates (the paper's alternation halved them).
+    aux_weight : float, default=1.0
+        :math:`\\lambda`, the weight of the auxiliary losses (see above).
     aux_tasks : tuple of {"cdp", "mlm"}, default=("cdp",)
         ``("cdp",)``, ``("mlm",)`` or ``("cdp", "mlm")``. MLM needs a
         tokenizer with a mask token and word embeddings as wide as the
@@ -238,12 +253,12 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
     definition_ids_ : list of list of int
         Per label, the token ids its definition appends to a text.
     task_rng_, pair_rng_ : numpy.random.Generator
-        Draw the task of each step and the labels of the pairs; reseeded
-        from ``seed_`` every epoch.
+        Draw whether a step adds the auxiliary tasks, and the labels of the
+        pairs; reseeded from ``seed_`` every epoch.
     history_ : skorch.History
-        Besides ``train_loss`` (the mean loss of all steps, whichever their
-        task), ``train_primary_loss``, ``train_cdp_loss`` and
-        ``train_mlm_loss`` average the steps of each task.
+        ``train_loss`` and ``train_primary_loss`` are the primary loss of
+        every step; ``train_cdp_loss`` and ``train_mlm_loss`` average the
+        weighted auxiliary losses of the steps that added them.
 
     Notes
     -----
@@ -254,7 +269,11 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
     (mean pooling for the offline MiniLM) instead of BERT's pooler output;
     pairs are cut to ``max_length`` tokens, definitions to half of it. A
     text without a true label (or with every label) gives only the pair it
-    can, and a batch that gives no pair trains the primary task instead.
+    can, and a batch that gives no pair adds no auxiliary loss. The paper
+    alternates whole steps between the tasks (at its best mixing
+    probability 0.5, the primary head got half of the baseline's updates);
+    here every step trains the primary task and auxiliary losses are added
+    on top.
 
     References
     ----------
@@ -279,15 +298,18 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
 
     _parameter_constraints = {
         **EmotionClassifierBase._parameter_constraints,
-        "primary_prob": [Interval(Real, 0, 1, closed="both")],
+        "aux_prob": [Interval(Real, 0, 1, closed="both")],
+        "aux_weight": [Interval(Real, 0, None, closed="left")],
         "aux_tasks": [tuple, list],
         "mlm_probability": [Interval(Real, 0, 1, closed="neither")],
         "label_descriptions": [None, dict],
     }
 
-    def __init__(self, encoder=DEFAULT_ENCODER, *, primary_prob=0.5, aux_tasks=("cdp",),
-                 mlm_probability=0.15, label_descriptions=None, threshold=0.3, **kwargs):
-        self.primary_prob = primary_prob
+    def __init__(self, encoder=DEFAULT_ENCODER, *, aux_prob=0.5, aux_weight=1.0,
+                 aux_tasks=("cdp",), mlm_probability=0.15, label_descriptions=None,
+                 threshold=0.3, **kwargs):
+        self.aux_prob = aux_prob
+        self.aux_weight = aux_weight
         self.aux_tasks = aux_tasks
         self.mlm_probability = mlm_probability
         self.label_descriptions = label_descriptions
@@ -348,10 +370,10 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
 
     # --------------------------------------------------------------- compute
     def _draw_step_tasks(self):
-        """The tasks of the next training step: ``()`` for the primary task."""
-        if self.task_rng_.random() < self.primary_prob:
-            return ()
-        return tuple(self.aux_tasks)
+        """The auxiliary tasks added to the next training step: ``()`` for none."""
+        if self.task_rng_.random() < self.aux_prob:
+            return tuple(self.aux_tasks)
+        return ()
 
     def _definition_pairs(self, X, y, tasks):
         """The auxiliary batch for ``tasks``, from a batch of texts and targets.
@@ -389,29 +411,52 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
                 batch["input_ids"])
         return batch
 
-    def train_step_single(self, batch, **fit_params):
-        """One training step of the task drawn for it (skorch's hook).
+    def auxiliary_loss_terms(self, X, y, tasks=None):
+        """The weighted auxiliary losses of one batch, ``{"cdp": ..., "mlm": ...}``.
 
-        Primary steps are the baseline's. Auxiliary steps feed the batch's
-        (text, definition) pairs to the auxiliary heads; their losses are
-        recorded per batch as ``train_cdp_loss`` / ``train_mlm_loss``.
+        Each is ``aux_weight`` times the task's loss per pair, divided by the
+        number of labels ``L`` in multi-label mode, where the primary BCE is
+        averaged over ``B x L`` entries (a loss per text divided by ``L``).
+        Empty when the batch gives no pair.
+
+        Parameters
+        ----------
+        X : dict with ``input_ids`` and ``attention_mask`` of shape (B, T)
+        y : array-like of shape (B, L) or (B,)
+        tasks : tuple of str or None, default=None
+            None: every task in ``aux_tasks``.
         """
-        tasks = self._draw_step_tasks()
-        Xi, yi = unpack_data(batch)
-        pairs = self._definition_pairs(Xi, yi, tasks) if tasks else None
+        if not hasattr(self, "pair_rng_"):
+            self.pair_rng_ = np.random.default_rng(self.seed_)
+        pairs = self._definition_pairs(X, y, tuple(self.aux_tasks) if tasks is None
+                                       else tasks)
         if pairs is None:
-            step = super().train_step_single(batch, **fit_params)
-            self.history.record_batch("train_primary_loss", step["loss"].item())
-            return step
-        self._set_training(True)
+            return {}
         with self._autocast():
             losses = self.module_.auxiliary_losses(**to_tensor(pairs, device=self.device_))
-        loss = sum(losses.values())
-        loss.backward()
-        for task, value in losses.items():
-            self.history.record_batch(f"train_{task}_loss", value.item())
-        return {"loss": loss, "y_pred": None}
+        scale = self.aux_weight / (len(self.classes_) if self.multilabel_ else 1)
+        return {task: scale * value for task, value in losses.items()}
 
+    def train_step_single(self, batch, **fit_params):
+        """The baseline's step on the batch, plus, if drawn, an auxiliary step (skorch's hook).
+
+        The primary head sees every training batch. With probability
+        ``aux_prob`` the batch's (text, definition) pairs also feed the
+        auxiliary heads; their gradients add to the primary one before the
+        single optimiser step, and their losses are recorded per batch as
+        ``train_cdp_loss`` / ``train_mlm_loss``.
+        """
+        step = super().train_step_single(batch, **fit_params)
+        self.history.record_batch("train_primary_loss", step["loss"].item())
+        tasks = self._draw_step_tasks()
+        if tasks:
+            Xi, yi = unpack_data(batch)
+            losses = self.auxiliary_loss_terms(Xi, yi, tasks)
+            if losses:
+                self.backward(sum(losses.values()))  # through the fp16 loss scaler
+                for task, value in losses.items():
+                    self.history.record_batch(f"train_{task}_loss", value.item())
+        return step
 
 __all__ = [
     "DefinitionAuxiliaryClassifier",

@@ -160,13 +160,19 @@ class MultiHeadValenceModel(EmotionModule):
 class MultiHeadValenceLoss(nn.Module):
     """``L_emo + λ_v L_val + λ_i L_int + λ_c L_excl`` for :class:`MultiHeadValenceModel`.
 
-    ``L_emo`` is the baseline's :class:`~skemo.methods.finetuned.ClassificationLoss`
-    (``class_weight`` applies to it); ``L_val`` and ``L_int`` are unweighted
-    cross-entropies against the targets of :func:`circumplex_targets`;
-    ``L_excl`` is :func:`~skemo.losses.exclusivity_loss` over the emotion
-    probabilities (sigmoid multi-label, softmax single-label) for every pair
-    of a positive-valence (``v ≥ 0.1``) and a negative-valence (``v ≤ -0.1``)
-    label, with the margins of :func:`~skemo.losses.exclusivity_margins`.
+    ``L_emo`` is the baseline's :class:`~skemo.losses.ClassificationLoss`
+    (``class_weight`` applies to it); multi-label, its BCE is summed over the
+    labels and averaged over the texts, so that it is a loss per text like
+    the three others (averaged over the labels too, it was 11-28x smaller
+    than the heads' terms and the heads trained the encoder). ``L_val`` and
+    ``L_int`` are unweighted cross-entropies against the targets of
+    :func:`circumplex_targets`; ``L_excl`` is
+    :func:`~skemo.losses.exclusivity_loss` over the emotion probabilities
+    (sigmoid multi-label, softmax single-label) for every pair of a
+    positive-valence (``v ≥ 0.1``) and a negative-valence (``v ≤ -0.1``)
+    label, with the margins of :func:`~skemo.losses.exclusivity_margins`,
+    summed over the pairs; multi-label, a pair that is gold for a text is
+    not penalised for it.
 
     Parameters
     ----------
@@ -174,18 +180,28 @@ class MultiHeadValenceLoss(nn.Module):
     class_weight : torch.Tensor of shape (n_labels,) or None
     coordinates : array-like of shape (n_labels, 2)
         Circumplex (valence, arousal) of each label.
-    lambda_valence, lambda_intensity : float, default=1.0
+    lambda_valence, lambda_intensity : float, default=0.5
     lambda_exclusivity : float, default=0.4
-    theta0, gamma : float, default=0.1, 0.2
+    theta0, gamma : float, default=0.02, 0.2
         Margin parameters of :func:`~skemo.losses.exclusivity_margins`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemo.methods.multihead_valence import MultiHeadValenceLoss
+    >>> loss = MultiHeadValenceLoss(False, coordinates=[[0.8, 0.5], [-0.8, -0.4]],
+    ...                             lambda_exclusivity=0.0)
+    >>> output = (torch.zeros(1, 2), torch.zeros(1, 3), torch.zeros(1, 2))
+    >>> {k: round(v.item(), 4) for k, v in loss.terms(output, torch.tensor([0])).items()}
+    {'emotion': 0.6931, 'valence': 0.5493, 'intensity': 0.3466, 'exclusivity': 0.0}
     """
 
-    def __init__(self, multilabel, class_weight=None, *, coordinates, lambda_valence=1.0,
-                 lambda_intensity=1.0, lambda_exclusivity=0.4, theta0=0.1, gamma=0.2):
+    def __init__(self, multilabel, class_weight=None, *, coordinates, lambda_valence=0.5,
+                 lambda_intensity=0.5, lambda_exclusivity=0.4, theta0=0.02, gamma=0.2):
         super().__init__()
         self.multilabel = multilabel
         self.lambdas = (lambda_valence, lambda_intensity, lambda_exclusivity)
-        self.emotion = ClassificationLoss(multilabel, class_weight)
+        self.emotion = ClassificationLoss(multilabel, class_weight, sum_over_labels=True)
         coordinates = torch.as_tensor(coordinates, dtype=torch.float32)
         valence = coordinates[:, 0]
         pairs, margins = exclusivity_margins(
@@ -196,19 +212,21 @@ class MultiHeadValenceLoss(nn.Module):
         self.register_buffer("margins", margins, persistent=False)
 
     def terms(self, output, target):
-        """The four unweighted terms ``(L_emo, L_val, L_int, L_excl)``."""
+        """The weighted terms ``emotion``, ``valence``, ``intensity``, ``exclusivity``."""
         emotion, valence, intensity = (t.float() for t in output)
         valence_target, intensity_target = circumplex_targets(target, self.coordinates,
                                                               self.multilabel)
         proba = torch.sigmoid(emotion) if self.multilabel else torch.softmax(emotion, -1)
-        return (self.emotion(emotion, target),
-                F.cross_entropy(valence, valence_target),
-                F.cross_entropy(intensity, intensity_target),
-                exclusivity_loss(proba, self.pairs, self.margins))
+        gold = target if self.multilabel else None
+        lambda_v, lambda_i, lambda_c = self.lambdas
+        return {"emotion": self.emotion(emotion, target),
+                "valence": lambda_v * F.cross_entropy(valence, valence_target),
+                "intensity": lambda_i * F.cross_entropy(intensity, intensity_target),
+                "exclusivity": lambda_c * exclusivity_loss(proba, self.pairs, self.margins,
+                                                           gold)}
 
     def forward(self, output, target):
-        emotion, *auxiliary = self.terms(output, target)
-        return emotion + sum(w * term for w, term in zip(self.lambdas, auxiliary))
+        return sum(self.terms(output, target).values())
 
 
 class MultiHeadValenceClassifier(EmotionClassifierBase):
@@ -312,8 +330,8 @@ class MultiHeadValenceClassifier(EmotionClassifierBase):
         "gating": ["boolean"],
     }
 
-    def __init__(self, encoder=DEFAULT_ENCODER, *, circumplex=None, lambda_valence=1.0,
-                 lambda_intensity=1.0, lambda_exclusivity=0.4, theta0=0.1, gamma=0.2,
+    def __init__(self, encoder=DEFAULT_ENCODER, *, circumplex=None, lambda_valence=0.5,
+                 lambda_intensity=0.5, lambda_exclusivity=0.4, theta0=0.02, gamma=0.2,
                  gating=False, **kwargs):
         self.circumplex = circumplex
         self.lambda_valence = lambda_valence
@@ -342,7 +360,7 @@ class MultiHeadValenceClassifier(EmotionClassifierBase):
         return torch.softmax(logits.float(), dim=-1).numpy()
 
     def predict_valence_proba(self, X):
-        """Probabilities of the valence classes (columns: :data:`VALENCE_CLASSES`).
+        """Probabilities of the valence classes (columns: ``VALENCE_CLASSES``).
 
         Returns
         -------
@@ -352,7 +370,7 @@ class MultiHeadValenceClassifier(EmotionClassifierBase):
         return self._head_proba(X, 1)
 
     def predict_intensity_proba(self, X):
-        """Probabilities of the intensity classes (columns: :data:`INTENSITY_CLASSES`).
+        """Probabilities of the intensity classes (columns: ``INTENSITY_CLASSES``).
 
         Returns
         -------

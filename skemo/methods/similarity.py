@@ -4,6 +4,7 @@ Seed paper: "Do We Need a Classifier? Dual Objectives of Similarity and
 Classification for Multi-Label Emotion Detection" (see ``METHODS.md``).
 """
 
+import contextlib
 from numbers import Real
 
 import torch
@@ -20,18 +21,21 @@ from skemo.losses import multi_positive_contrastive_loss, one_hot_targets
 class SimilarityModel(LabelTextModel):
     """Shared encoder and projection for texts and label texts; cosine scores.
 
-    ``forward`` returns ``(s - b, s)`` with ``s = cos(h_x, h_l) / τ``. The
-    projection starts as the identity, so training starts from the encoder's
-    own similarity space. The scalar ``b = c / τ`` only calibrates
-    probabilities: it sees ``s`` detached, so it never pulls on the encoder.
-    It is learned in cosine units ``c`` (starting at 0.5: a label is likely
-    when its cosine passes 0.5) as a calibration parameter, at its own
-    learning rate (see :meth:`calibration_parameters`).
+    ``forward`` returns ``(s - b, s)`` with ``s = cos(h_x, h_l) / τ`` and a
+    per-label offset ``b_l = c_l / τ``. The projection starts as the identity,
+    so training starts from the encoder's own similarity space. The projection
+    and the cosine run in float32 outside autocast: in bfloat16 a cosine has
+    only about a hundred distinct values per label over a few hundred texts,
+    too coarse for per-label thresholds. The offsets are learned in cosine
+    units ``c_l`` (starting at 0.5: a label is likely when its cosine passes
+    0.5) as calibration parameters, at their own learning rate (see
+    :meth:`calibration_parameters`). Labels scored in place of the training
+    ones (:meth:`labels_replaced`, open vocabulary) get the mean offset.
 
     Parameters
     ----------
     encoder, n_labels, label_input_ids, label_attention_mask
-        See :class:`~skemo.methods._label_text.LabelTextModel`.
+        See :class:`~skemo.nn.LabelTextModel`.
     temperature : float
     """
 
@@ -42,34 +46,63 @@ class SimilarityModel(LabelTextModel):
         self.projection = nn.Linear(encoder.hidden_size, encoder.hidden_size)
         nn.init.eye_(self.projection.weight)
         nn.init.zeros_(self.projection.bias)
-        self.offset = nn.Parameter(torch.tensor(0.5))
+        self.offset = nn.Parameter(torch.full((n_labels,), 0.5))
+        self._other_labels = False
 
     def calibration_parameters(self):
-        """Scalars that only calibrate probabilities (trained at a fixed, larger lr)."""
+        """The per-label offsets (trained at a fixed, larger lr)."""
         return [self.offset]
 
+    def project(self, pooled):
+        """``projection(pooled)`` in float32, outside autocast."""
+        with torch.autocast(pooled.device.type, enabled=False):
+            return self.projection(pooled.float())
+
     def encode_texts(self, input_ids, attention_mask):
-        """Normalised, projected text embeddings ``h_x``."""
-        return F.normalize(self.projection(self.encoder(input_ids, attention_mask)), dim=-1)
+        """Normalised, projected text embeddings ``h_x`` (float32)."""
+        return F.normalize(self.project(self.encoder(input_ids, attention_mask)), dim=-1)
 
     def encode_labels(self, input_ids=None, attention_mask=None):
-        return F.normalize(self.projection(super().encode_labels(input_ids, attention_mask)),
+        return F.normalize(self.project(super().encode_labels(input_ids, attention_mask)),
                            dim=-1)
 
     def similarity(self, text_embeddings):
-        """``s(x, l) = cos(h_x, h_l) / τ`` against every label."""
-        return text_embeddings @ self.label_embeddings().T / self.temperature
+        """``s(x, l) = cos(h_x, h_l) / τ`` against every label, in float32."""
+        labels = self.label_embeddings()
+        with torch.autocast(text_embeddings.device.type, enabled=False):
+            return text_embeddings.float() @ labels.float().T / self.temperature
+
+    def calibrated(self, s):
+        """``s - b``: per-label offsets, or their mean for replaced labels."""
+        offset = self.offset.mean() if self._other_labels else self.offset
+        return s - offset / self.temperature
+
+    @contextlib.contextmanager
+    def labels_replaced(self, label_embeddings):
+        """Score against other label embeddings, with the mean offset."""
+        self._other_labels = True
+        try:
+            with super().labels_replaced(label_embeddings):
+                yield
+        finally:
+            self._other_labels = False
 
     def forward(self, input_ids, attention_mask):
         s = self.similarity(self.encode_texts(input_ids, attention_mask))
-        return s.detach() - self.offset / self.temperature, s
+        return self.calibrated(s), s
 
 
 class SimilarityLoss(nn.Module):
-    """Multi-positive contrastive loss on ``s`` (+ BCE calibrating ``b``, multi-label).
+    r"""Multi-positive contrastive loss on ``s``, plus (multi-label) a sigmoid term on ``s - b``.
 
-    With one positive per text the contrastive loss is exactly cross-entropy
-    over the label similarities.
+    Multi-label, the sigmoid term is SigLIP's: a binary cross-entropy per
+    label on the calibrated logits ``s - b``, summed over the labels and
+    averaged over the texts. Unlike the contrastive loss, which ignores a
+    shift of all of a text's scores, it makes each score meaningful on its
+    own, so that one threshold per label can separate the texts. It trains
+    the encoder too (not only the offsets ``b``). With one positive per text
+    the contrastive loss is exactly cross-entropy over the label
+    similarities, and there is no sigmoid term.
 
     Parameters
     ----------
@@ -77,22 +110,42 @@ class SimilarityLoss(nn.Module):
     class_weight : None
         Not supported by this loss: the contrastive objective has no per-label
         weights.
+    sigmoid_weight : float, default=0.1
+        Weight of the sigmoid term. At 0.1 its encoder gradient starts at
+        0.3–1x the contrastive term's on SemEval and GoEmotions
+        (``benchmarks/gradients.py``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemo.methods.similarity import SimilarityLoss
+    >>> loss = SimilarityLoss(multilabel=True, sigmoid_weight=1.0)
+    >>> s, target = torch.zeros(1, 2), torch.tensor([[1.0, 0.0]])
+    >>> {k: round(v.item(), 4) for k, v in loss.terms((s, s), target).items()}  # log 2, 2 log 2
+    {'contrastive': 0.6931, 'sigmoid': 1.3863}
     """
 
-    def __init__(self, multilabel, class_weight=None):
+    def __init__(self, multilabel, class_weight=None, sigmoid_weight=0.1):
         super().__init__()
         if class_weight is not None:
             raise ValueError("class_weight is not supported by the similarity objective; "
                              "use class_weight=None.")
         self.multilabel = multilabel
+        self.sigmoid_weight = sigmoid_weight
+
+    def terms(self, output, target):
+        """The weighted terms ``{"contrastive": ..., "sigmoid": ...}`` (no sigmoid single-label)."""
+        calibrated, s = output[-2:]
+        targets = one_hot_targets(target, s.shape[1], self.multilabel)
+        terms = {"contrastive": multi_positive_contrastive_loss(s.float(), targets)}
+        if self.multilabel:
+            bce = F.binary_cross_entropy_with_logits(calibrated.float(), targets,
+                                                     reduction="sum") / len(targets)
+            terms["sigmoid"] = self.sigmoid_weight * bce
+        return terms
 
     def forward(self, output, target):
-        calibrated, s = output
-        targets = one_hot_targets(target, s.shape[1], self.multilabel)
-        loss = multi_positive_contrastive_loss(s.float(), targets)
-        if self.multilabel:
-            loss = loss + F.binary_cross_entropy_with_logits(calibrated.float(), targets)
-        return loss
+        return sum(self.terms(output, target).values())
 
 
 class SimilarityEmotionClassifier(LabelTextClassifierBase):
@@ -108,10 +161,14 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
         L_{sim} = -\\frac{1}{|P(x)|} \\sum_{p \\in P(x)} \\log
         \\frac{e^{s(x,p)}}{e^{s(x,p)} + \\sum_{n \\notin P(x)} e^{s(x,n)}}
 
-    Multi-label probabilities are ``sigmoid(s(x, l) - b)`` with one scalar
-    ``b`` fitted by BCE on the detached scores, then per-label thresholds
-    (``threshold="tuned"`` is the default); single-label probabilities are
-    ``softmax(s)``. Label embeddings are computed once per training step (with
+    Multi-label, a SigLIP-style sigmoid term is added,
+    ``sigmoid_weight · Σ_l BCE(s(x, l) - b_l, y_l)`` with a learned offset
+    ``b_l`` per label; it makes each label's score comparable across texts
+    (the contrastive loss alone ignores a shift of all of a text's scores),
+    and probabilities are ``sigmoid(s(x, l) - b_l)``, then per-label
+    thresholds (``threshold="tuned"`` is the default). Single-label
+    probabilities are ``softmax(s)``. Scores are computed in float32, outside
+    autocast. Label embeddings are computed once per training step (with
     gradients) and cached for prediction. Because labels are texts,
     ``predict_proba(X, labels={...})`` also scores labels never seen in training.
 
@@ -120,6 +177,10 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
     encoder : str, path-like or transformers.PretrainedConfig, default="all-MiniLM-L6-v2"
     temperature : float, default=0.05
         τ, the softmax temperature of the cosine scores.
+    sigmoid_weight : float, default=0.1
+        Weight of the sigmoid (per-label BCE) term, multi-label only. With 0
+        the contrastive loss trains alone and the offsets stay at 0.5 (in
+        cosine units), so only tuned thresholds make the probabilities usable.
     threshold : float or "tuned", default="tuned"
     **kwargs
         Parameters of :class:`~skemo.methods._label_text.LabelTextClassifierBase`
@@ -149,12 +210,17 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
     _parameter_constraints = {
         **LabelTextClassifierBase._parameter_constraints,
         "temperature": [Interval(Real, 0, None, closed="neither")],
+        "sigmoid_weight": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, encoder=DEFAULT_ENCODER, *, temperature=0.05, threshold="tuned",
-                 **kwargs):
+    def __init__(self, encoder=DEFAULT_ENCODER, *, temperature=0.05, sigmoid_weight=0.1,
+                 threshold="tuned", **kwargs):
         self.temperature = temperature
+        self.sigmoid_weight = sigmoid_weight
         super().__init__(encoder, threshold=threshold, **kwargs)
 
     def _module_kwargs(self):
         return {**super()._module_kwargs(), "temperature": self.temperature}
+
+    def _criterion_kwargs(self):
+        return {"sigmoid_weight": self.sigmoid_weight}

@@ -9,7 +9,7 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from skemo.nn.encoder import DEFAULT_ENCODER
@@ -18,6 +18,7 @@ from skemo.nn import LabelTextModel, two_layer_mlp
 from skemo.losses import (
     ClassificationLoss,
     batch_kmeans,
+    label_probabilities,
     clustering_contrastive_loss,
     label_disentangling_loss,
     n_distinct_labels,
@@ -25,29 +26,38 @@ from skemo.losses import (
 
 
 class TACOModel(LabelTextModel):
-    """Dual encoder: ``h_u = FCN1(PLM(u))``, ``h_e = FCN2(PLM(s_e))``, ``ŝ = h_u · h_e``.
+    """Dual encoder: ``h_u = FCN1(PLM(u))``, ``h_e = FCN2(PLM(s_e))``, ``ŝ = h_u · h_e + c``.
 
-    Texts and label texts share the encoder (PLM) and have their own
-    two-layer ReLU networks. ``forward`` returns ``(ŝ, h_u, h_e)``: the
-    scores of every text against every label, the text embeddings (for the
+    Texts and label texts share the encoder (PLM). With ``shared_head`` (as in
+    TACO's reference code) they also share one two-layer ReLU network,
+    ``FCN1 = FCN2``, so the label texts start in the same space as the texts
+    and the scores start from the encoder's own text-label similarity; else
+    each has its own. ``forward`` returns ``(ŝ, h_u, h_e)``: the scores of
+    every text against every label, the text embeddings (for the
     clustering-guided contrastive loss) and the label embeddings (for the
-    label-aware disentangled loss).
+    label-aware disentangled loss). With ``label_bias`` the scores get a
+    per-label bias ``c`` (:meth:`label_bias`), which ``fit`` starts at the
+    label prior.
 
     Parameters
     ----------
     encoder, n_labels, label_input_ids, label_attention_mask
-        See :class:`~skemo.methods._label_text.LabelTextModel`.
+        See :class:`~skemo.nn.LabelTextModel`.
     embedding_dim : int or None, default=None
         Width of ``h_u`` and ``h_e``; None keeps the encoder's width. The
-        hidden layer of both networks always has the encoder's width.
+        hidden layer of the networks always has the encoder's width.
+    shared_head : bool, default=True
+    label_bias : bool, default=False
     """
 
     def __init__(self, encoder, n_labels, label_input_ids, label_attention_mask,
-                 embedding_dim=None):
+                 embedding_dim=None, shared_head=True, label_bias=False):
         super().__init__(encoder, n_labels, label_input_ids, label_attention_mask)
         width = encoder.hidden_size
         self.text_head = two_layer_mlp(width, width, embedding_dim or width)
-        self.label_head = two_layer_mlp(width, width, embedding_dim or width)
+        self.label_head = (self.text_head if shared_head
+                           else two_layer_mlp(width, width, embedding_dim or width))
+        self.bias = nn.Parameter(torch.zeros(n_labels)) if label_bias else None
 
     def encode_texts(self, input_ids, attention_mask):
         """Text embeddings ``h_u = FCN1(PLM(u))``."""
@@ -57,21 +67,29 @@ class TACOModel(LabelTextModel):
         """Label embeddings ``h_e = FCN2(PLM("name <#> description"))``."""
         return self.label_head(super().encode_labels(input_ids, attention_mask))
 
+    def label_bias(self):
+        """The per-label bias of the scores, or None without ``label_bias``."""
+        return self.bias
+
     def forward(self, input_ids, attention_mask):
         h_u = self.encode_texts(input_ids, attention_mask)
         h_e = self.label_embeddings()
-        return h_u @ h_e.T, h_u, h_e
+        scores = h_u @ h_e.T
+        if self.bias is not None and h_e.shape[0] == self.bias.shape[0]:
+            scores = scores + self.bias
+        return scores, h_u, h_e
 
 
 class TACOLoss(nn.Module):
     """``L = L_CE + α L_CCL + β L_LDL`` in training; ``L_CE`` alone in evaluation.
 
-    ``L_CE`` is :class:`~skemo.methods.finetuned.ClassificationLoss` on the scores
-    ``ŝ`` (cross-entropy, or BCE for multi-label targets; ``class_weight``
-    applies to it). ``L_CCL`` is
+    ``L_CE`` is :class:`~skemo.losses.ClassificationLoss` on the scores ``ŝ``
+    (cross-entropy; multi-label, BCE summed over the labels, a loss per text
+    like the two others; ``class_weight`` applies to it). ``L_CCL`` is
     :func:`~skemo.losses.clustering_contrastive_loss` on ``h_u`` with the
     clusters of :func:`~skemo.losses.batch_kmeans` (``K`` = the number of
-    distinct labels in the batch). ``L_LDL`` is
+    distinct labels in the batch), scaled by ``τ / base_temperature`` and
+    averaged over ``ccl_mean_over``. ``L_LDL`` is
     :func:`~skemo.losses.label_disentangling_loss` of ``h_e``, with the
     batch's predicted probabilities (softmax, or sigmoid for multi-label) as
     the score matrix ``M``.
@@ -92,6 +110,12 @@ class TACOLoss(nn.Module):
         Weight of the label-aware disentangled loss.
     temperature : float, default=0.5
         Temperature of the clustering-guided contrastive loss.
+    base_temperature : float or None, default=0.07
+        ``L_CCL`` is multiplied by ``temperature / base_temperature`` (TACO's
+        reference code); None leaves it unscaled.
+    ccl_mean_over : {"batch", "anchors"}, default="batch"
+        What ``L_CCL`` averages over (see
+        :func:`~skemo.losses.clustering_contrastive_loss`).
     random_state : int or None, default=None
         Seeds the generator that draws a k-means seed per training batch, so
         batches are clustered differently but a fit can be repeated.
@@ -107,41 +131,52 @@ class TACOLoss(nn.Module):
     """
 
     def __init__(self, multilabel, class_weight=None, alpha=0.45, beta=0.5,
-                 temperature=0.5, random_state=None):
+                 temperature=0.5, base_temperature=0.07, ccl_mean_over="batch",
+                 random_state=None):
         super().__init__()
         self.multilabel = multilabel
         self.alpha = alpha
         self.beta = beta
         self.temperature = temperature
+        self.base_temperature = base_temperature
+        self.ccl_mean_over = ccl_mean_over
         self.random_state = random_state
-        self.classification = ClassificationLoss(multilabel, class_weight)
+        self.classification = ClassificationLoss(multilabel, class_weight,
+                                                 sum_over_labels=True)
         self._kmeans_seeds = np.random.RandomState(random_state)
 
     def probabilities(self, scores):
         """The predicted probabilities: ``sigmoid(ŝ)`` (multi-label) or ``softmax(ŝ)``."""
-        scores = scores.float()
-        return torch.sigmoid(scores) if self.multilabel else torch.softmax(scores, dim=-1)
+        return label_probabilities(scores, self.multilabel)
 
     def clustering_loss(self, h_u, target):
         """``L_CCL`` over the batch, clustered by k-means with ``K`` distinct labels."""
         seed = int(self._kmeans_seeds.randint(2**31 - 1))
         clusters = batch_kmeans(h_u.detach(), n_distinct_labels(target), random_state=seed)
-        return clustering_contrastive_loss(h_u, target, clusters, self.temperature)
+        return clustering_contrastive_loss(h_u, target, clusters, self.temperature,
+                                           base_temperature=self.base_temperature,
+                                           mean_over=self.ccl_mean_over)
 
     def disentangling_loss(self, scores, h_e):
         """``L_LDL`` with the batch's predicted probabilities as the score matrix."""
         return label_disentangling_loss(self.probabilities(scores), h_e)
 
-    def forward(self, output, target):
+    def terms(self, output, target):
+        """The weighted terms ``classification``, ``clustering``, ``disentangling``.
+
+        The two auxiliary terms are left out in evaluation mode, and where
+        their weight is 0.
+        """
         scores, h_u, h_e = output[:3]
-        loss = self.classification(scores, target)
-        if not self.training:
-            return loss
-        if self.alpha:
-            loss = loss + self.alpha * self.clustering_loss(h_u, target)
-        if self.beta:
-            loss = loss + self.beta * self.disentangling_loss(scores, h_e)
-        return loss
+        terms = {"classification": self.classification(scores, target)}
+        if self.training and self.alpha:
+            terms["clustering"] = self.alpha * self.clustering_loss(h_u, target)
+        if self.training and self.beta:
+            terms["disentangling"] = self.beta * self.disentangling_loss(scores, h_e)
+        return terms
+
+    def forward(self, output, target):
+        return sum(self.terms(output, target).values())
 
 
 class TACOClassifier(LabelTextClassifierBase):
@@ -278,18 +313,33 @@ class TACOClassifier(LabelTextClassifierBase):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
+        "base_temperature": [None, Interval(Real, 0, None, closed="neither")],
+        "ccl_mean_over": [StrOptions({"batch", "anchors"})],
+        "shared_head": ["boolean"],
+        "label_bias": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(self, encoder=DEFAULT_ENCODER, *, alpha=0.45, beta=0.5, temperature=0.5,
-                 **kwargs):
+                 base_temperature=0.07, ccl_mean_over="batch", shared_head=True,
+                 label_bias="auto", batch_size=64, **kwargs):
         self.alpha = alpha
         self.beta = beta
         self.temperature = temperature
-        super().__init__(encoder, **kwargs)
+        self.base_temperature = base_temperature
+        self.ccl_mean_over = ccl_mean_over
+        self.shared_head = shared_head
+        self.label_bias = label_bias
+        super().__init__(encoder, batch_size=batch_size, **kwargs)
+
+    def _module_kwargs(self):
+        bias = self.multilabel_ if self.label_bias == "auto" else bool(self.label_bias)
+        return {**super()._module_kwargs(), "shared_head": self.shared_head,
+                "label_bias": bias}
 
     def _criterion_kwargs(self):
         return {"alpha": self.alpha, "beta": self.beta, "temperature": self.temperature,
-                "random_state": self.seed_}
+                "base_temperature": self.base_temperature,
+                "ccl_mean_over": self.ccl_mean_over, "random_state": self.seed_}
 
 
 __all__ = ["TACOClassifier", "TACOModel", "TACOLoss"]
