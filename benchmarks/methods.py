@@ -16,8 +16,9 @@ Usage::
         --epochs 5 --param validation_fraction=0.1 --param class_weight=balanced
 
 ``--param KEY=VALUE`` overrides one estimator parameter for every method, read as in the
-``skemo fit`` command (:func:`skemo.cli.parse_param`); the shared budget is batch 32,
-max_length 64 and no validation split.
+``skemo fit`` command (:func:`skemo.cli.parse_param`); the shared budget is max_length 64
+and no validation split, with each estimator's own batch size (32; TACO 64, as its
+reference code).
 """
 
 import argparse
@@ -39,11 +40,19 @@ from skemo.thresholds import apply_thresholds, tune_thresholds
 #: The benchmark datasets (keys of skemo.datasets.DATASETS with train/dev/test splits).
 DATASETS = ("goemotions", "semeval2018_ec", "taco_goemotions", "emotion")
 # row name -> (method key of skemo.methods.METHODS, parameters beyond the shared budget):
-# every method under its own key, plus ablations; "multihead_valence-no-exclusivity"
-# tests CMHL's claim that the exclusivity loss helps.
+# every method under its own key, plus ablations. "multihead_valence-no-exclusivity"
+# tests CMHL's claim that the exclusivity loss helps; each "taco-*" row turns one piece
+# of the reference code's wiring back to skemo's former one ("taco-former" all of them).
+TACO_FORMER = {"shared_head": False, "base_temperature": None, "ccl_mean_over": "anchors",
+               "batch_size": 32, "label_bias": False}
 METHODS = {
     **{key: (key, {}) for key in ESTIMATORS},
     "multihead_valence-no-exclusivity": ("multihead_valence", {"lambda_exclusivity": 0.0}),
+    "taco-separate-heads": ("taco", {"shared_head": False}),
+    "taco-unscaled-ccl": ("taco", {"base_temperature": None, "ccl_mean_over": "anchors"}),
+    "taco-batch32": ("taco", {"batch_size": 32}),
+    "taco-no-label-bias": ("taco", {"label_bias": False}),
+    "taco-former": ("taco", TACO_FORMER),
 }
 RARE_FRACTION = 0.25  # "rare labels": the quarter of labels with the fewest training positives
 
@@ -69,7 +78,7 @@ def load_splits(dataset, args):
 
 def budget(args):
     """The estimator parameters every method shares: the budget, then ``--param`` overrides."""
-    return {"max_epochs": args.epochs, "lr": args.lr, "batch_size": 32, "max_length": 64,
+    return {"max_epochs": args.epochs, "lr": args.lr, "max_length": 64,
             "validation_fraction": None, "threshold": 0.5, "random_state": args.seed,
             **dict(args.param)}
 
