@@ -268,6 +268,15 @@ def test_transform_returns_the_pooled_embeddings(multilabel_data):
     np.testing.assert_allclose(embeddings[:3], expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
+def test_every_estimator_transforms(name, cls, multilabel_data):
+    X, Y, names = multilabel_data
+    est = cls(**tiny_params(label_names=names, max_epochs=1)).fit(X, Y)
+    embeddings = est.transform(X[:5])
+    assert embeddings.shape == (5, 32) and np.isfinite(embeddings).all()
+    assert not np.allclose(embeddings[0], embeddings[1])
+
+
 def test_transform_of_a_frozen_encoder_equals_the_unfrozen_one_before_training(
         multilabel_data):
     X, Y, names = multilabel_data
