@@ -31,16 +31,16 @@ import time
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 from sklearn.metrics import f1_score
+from skorch.callbacks import Callback
 
 from skemo import FineTunedEmotionClassifier
 from skemo.datasets import load_goemotions
 from skemo.thresholds import apply_thresholds, tune_thresholds
 
 #: The training parameters of the bundled model.
-SETTINGS = dict(lora_r=16, lora_alpha=32, lora_dropout=0.05, lr=5e-4, head_lr=1e-3,
-                max_epochs=3, max_length=64, batch_size=32, warmup_ratio=0.1,
+SETTINGS = dict(lora_r=16, lora_alpha=32, lora_dropout=0.05, lr=1e-3, head_lr=1e-3,
+                max_epochs=2, max_length=64, batch_size=32, warmup_ratio=0.1,
                 weight_decay=0.01, validation_fraction=None, threshold=0.5)
 
 
@@ -79,7 +79,8 @@ class DevScores(Callback):
                   f"{elapsed / 60:.1f} min", flush=True)
 
     def on_epoch_end(self, net, **kwargs):
-        pred = apply_thresholds(net.predict_proba(self.texts), 0.5)
+        self.proba = net.predict_proba(self.texts)  # the last epoch's tunes the thresholds
+        pred = apply_thresholds(self.proba, 0.5)
         micro = f1_score(self.Y, pred, average="micro", zero_division=0)
         macro = f1_score(self.Y, pred, average="macro", zero_division=0)
         net.history.record("dev_f1_micro", micro)
@@ -93,13 +94,14 @@ def train(args, train_data, dev):
     n = args.train_size or len(train_data.data)
     settings = {**SETTINGS, "max_epochs": args.epochs}
     print(f"## train: {n} texts, seed {args.seed}, {settings}", flush=True)
+    dev_scores = DevScores(dev.data, dev.target)
     clf = FineTunedEmotionClassifier(
         label_names=train_data.target_names, random_state=args.seed,
-        callbacks=[("dev_scores", DevScores(dev.data, dev.target))], **settings)
+        callbacks=[("dev_scores", dev_scores)], **settings)
     start = time.perf_counter()
     clf.fit(train_data.data[:n], train_data.target[:n])
     print(f"fit {(time.perf_counter() - start) / 60:.1f} min", flush=True)
-    clf.thresholds_ = tune_thresholds(dev.target, clf.predict_proba(dev.data))
+    clf.thresholds_ = tune_thresholds(dev.target, dev_scores.proba)
     clf.set_params(threshold="tuned", callbacks=None)
     clf.save(args.save)
     clf.history_.to_file(f"{args.save}/history.json")  # for the model card's metrics

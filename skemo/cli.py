@@ -28,7 +28,6 @@ from itertools import islice
 
 import numpy as np
 
-
 #: Texts predicted at once by ``skemo predict`` (output streams chunk by chunk).
 PREDICT_CHUNK = 1024
 

@@ -33,7 +33,7 @@ _MODELING_FILE = "modeling_skemo.py"
 _ONNX_FILE, _ONNX_META = "model.onnx", "skemo_onnx.json"
 
 #: The model class of an exported checkpoint (written as ``modeling_skemo.py``).
-_MODELING_CODE = '''"""A transformer encoder, skemo's pooling, then a linear layer: written by skemo.export."""
+_MODELING_CODE = '''"""An encoder, skemo's pooling, a linear layer (written by skemo.export)."""
 
 import torch
 from torch import nn
@@ -75,7 +75,8 @@ class SkemoForSequenceClassification(PreTrainedModel):
     def forward(self, input_ids=None, attention_mask=None, labels=None, **kwargs):
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        output = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        hidden = output.last_hidden_state
         logits = self.classifier(pool(hidden, attention_mask, self.config.skemo_pooling))
         loss = None
         if labels is not None:
@@ -163,32 +164,29 @@ def export_transformers(est, directory):
     return directory
 
 
-class _ProbabilityGraph:
-    """Token ids and attention mask in, label probabilities out: what ONNX exports."""
+def _probability_graph(est):
+    """A copy of ``est``'s network as ONNX exports it: token ids and mask in, probabilities out."""
+    import torch
 
-    @staticmethod
-    def build(est):
-        import torch
+    from skemo.nn.encoder import TextEncoder
 
-        module = copy.deepcopy(est.module_).cpu().float().eval()
-        encoder = next(m for m in module.modules() if type(m).__name__ == "TextEncoder")
-        if hasattr(encoder.backbone, "merge_and_unload"):
-            encoder.backbone = encoder.backbone.merge_and_unload()
-        if encoder.frozen:
-            encoder.frozen = False  # trace the backbone itself, not the caching path
-        scores_from_output = est.scores_from_output
-        multilabel = est.multilabel_
+    module = copy.deepcopy(est.module_).cpu().float().eval()
+    encoder = next(m for m in module.modules() if isinstance(m, TextEncoder))
+    if hasattr(encoder.backbone, "merge_and_unload"):
+        encoder.backbone = encoder.backbone.merge_and_unload()
+    encoder.frozen = False  # trace the backbone itself, not a frozen encoder's caching path
+    scores_from_output, multilabel = est.scores_from_output, est.multilabel_
 
-        class Graph(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.module = module
+    class ProbabilityGraph(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.module = module
 
-            def forward(self, input_ids, attention_mask):
-                scores = scores_from_output(self.module(input_ids, attention_mask)).float()
-                return torch.sigmoid(scores) if multilabel else torch.softmax(scores, -1)
+        def forward(self, input_ids, attention_mask):
+            scores = scores_from_output(self.module(input_ids, attention_mask)).float()
+            return torch.sigmoid(scores) if multilabel else torch.softmax(scores, -1)
 
-        return Graph().eval()
+    return ProbabilityGraph().eval()
 
 
 def export_onnx(est, directory, *, opset_version=17):
@@ -220,7 +218,7 @@ def export_onnx(est, directory, *, opset_version=17):
     check_is_fitted(est, ["classes_", "module_"])
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    graph = _ProbabilityGraph.build(est)
+    graph = _probability_graph(est)
     ids = torch.tensor([[est.tokenizer_.cls_token_id or 0, 2000, 2001, 2002],
                         [est.tokenizer_.cls_token_id or 0, 2003, 0, 0]], dtype=torch.long)
     mask = (torch.arange(4) < torch.tensor([[4], [2]])).long()

@@ -109,8 +109,12 @@ def resolve_model_path(name_or_path, *, revision=None, token=None, cache_dir=Non
         raise ValueError(f"{str(name_or_path)!r} is not a directory, and not a Hugging Face "
                          "Hub id of the form 'org/name' either.")
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import (GatedRepoError, LocalEntryNotFoundError,
-                                        RepositoryNotFoundError, RevisionNotFoundError)
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     where = f"{name_or_path!r}" + (f" at revision {revision!r}" if revision else "")
     try:
