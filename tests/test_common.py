@@ -1,81 +1,63 @@
 """The scikit-learn contract, checked once for every public skemo estimator.
 
-Parametrised over :func:`skemo.all_estimators` with tiny random encoders
-(``INIT_PARAMS`` holds per-estimator extras). ``parametrize_with_checks``
-feeds numeric arrays, which text estimators cannot take, so the individual
-scikit-learn checks that apply are called directly, and the ones that do
-not apply are listed in ``NOT_APPLICABLE`` with the reason.
+Parametrised over :func:`skemo.all_estimators` with tiny random encoders.
+Two sets of checks run:
+
+- skemo's own contract on text (:mod:`skemo.utils.estimator_checks`): every
+  check on the first parameter set of each estimator, fit/predict on each
+  other set of ``INIT_PARAMS`` (``score_from``, ``gating``, ``aux_tasks``,
+  ``freeze_encoder``, ``lora_r``), and the save/load round trip with
+  non-default ``module__*`` values;
+- scikit-learn's own checks, which feed numeric arrays: a subclass of each
+  estimator writes every numeric row as a text (:func:`rows_to_texts`), so
+  that the checks run ``fit``/``predict`` for real. The checks that fail are
+  listed in ``SKLEARN_EXPECTED_FAILURES`` with the reason (strict xfail: a
+  fix makes them fail until the entry is removed); ``SKLEARN_SKIPPED`` lists
+  the slow ones that cannot apply to text, ``SKLEARN_FLAKY`` the pair that
+  fails on some runs only.
 """
 
-import io
+import warnings
 
-import joblib
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_allclose
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils import estimator_checks as checks
+from sklearn.utils import TransformerTags
+from sklearn.utils import estimator_checks as sklearn_checks
+from transformers import BertConfig
 
 import skemo
 from skemo.model_selection import MultilabelStratifiedKFold
-
-from .conftest import tiny_params
+from skemo.utils import estimator_checks
+from skemo.utils.estimator_checks import (
+    INIT_PARAMS,
+    check_save_load_round_trip,
+    instances,
+    parametrize_with_checks,
+    tiny_params,
+)
 
 ESTIMATORS = skemo.all_estimators()
 IDS = [name for name, _ in ESTIMATORS]
-
-#: Extra constructor arguments per estimator on top of ``tiny_params``.
-INIT_PARAMS = {
-    "DefinitionAuxiliaryClassifier": {"aux_tasks": ("cdp", "mlm")},
-    "DualObjectiveClassifier": {},
-    "FineTunedEmotionClassifier": {},
-    "MultiHeadValenceClassifier": {"circumplex": {"0": (0.6, 0.3), "1": (-0.5, 0.4),
-                                                  "2": (0.7, -0.2), "3": (0.0, 0.0)}},
-    "SimilarityEmotionClassifier": {},
-    "TACOClassifier": {},
-}
-
-#: scikit-learn checks that feed numeric 2-D X and so cannot apply to text input.
-NOT_APPLICABLE = {
-    "check_fit2d_1sample": "numeric 2-D X",
-    "check_estimators_dtypes": "numeric 2-D X",
-    "check_dont_overwrite_parameters": "numeric 2-D X",
-    "check_fit_score_takes_y": "numeric 2-D X",
-    "check_estimators_fit_returns_self": "numeric 2-D X",
-}
-
-#: Checks that apply but fail for a known, accepted reason (strict xfail).
-EXPECTED_FAILURES = {
-    "check_no_attributes_set_in_init": "skorch's NeuralNet.__init__ sets its bookkeeping "
-                                       "attributes history_, initialized_, virtual_params_",
-}
-
-SKLEARN_CHECKS = [
-    pytest.param(checks.check_no_attributes_set_in_init, marks=pytest.mark.xfail(
-        strict=True, reason=EXPECTED_FAILURES["check_no_attributes_set_in_init"])),
-    checks.check_get_params_invariance,
-    checks.check_set_params,
-    checks.check_estimator_cloneable,
-    checks.check_estimator_repr,
-    checks.check_estimator_tags_renamed,
-    checks.check_valid_tag_types,
-]
+CLASSES = [cls for _, cls in ESTIMATORS]
 
 
 def make(cls, **overrides):
-    return cls(**tiny_params(**INIT_PARAMS.get(cls.__name__, {}), **overrides))
-
-
-def lowercase(texts):
-    return [t.lower() for t in texts]
+    """``cls`` with its first ``INIT_PARAMS`` set and ``overrides``."""
+    return cls(**tiny_params(**{**INIT_PARAMS[cls][0], **overrides}))
 
 
 def test_all_estimators_are_listed():
     assert "FineTunedEmotionClassifier" in IDS
-    assert len(IDS) == len(INIT_PARAMS), "add every estimator to INIT_PARAMS"
+    assert set(INIT_PARAMS) == set(CLASSES), "add every estimator to INIT_PARAMS"
+    for cls, param_sets in INIT_PARAMS.items():
+        names = set(cls().get_params(deep=False))
+        for params in param_sets:
+            assert set(params) <= names, f"{cls.__name__}: unknown {set(params) - names}"
 
 
 @pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
@@ -83,70 +65,241 @@ def test_default_constructible(name, cls):
     est = cls()
     assert is_classifier(est)
     assert est.get_params()["encoder"] == skemo.DEFAULT_ENCODER
-    checks.check_parameters_default_constructible(name, est)
+    sklearn_checks.check_parameters_default_constructible(name, est)
 
 
-@pytest.mark.parametrize("check", SKLEARN_CHECKS, ids=lambda c: getattr(c, "__name__", c))
+# ------------------------------------------------------------ skemo's checks
+@parametrize_with_checks([make(cls) for cls in CLASSES])
+def test_skemo_checks(estimator, check):
+    check(estimator)
+
+
+OTHER_PARAM_SETS = [est for cls in CLASSES for est in instances(cls)[1:]]
+
+
+@parametrize_with_checks(OTHER_PARAM_SETS, checks=[estimator_checks.check_fit_predict_indicator])
+def test_skemo_checks_on_every_param_set(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", instances(*CLASSES, module_params=True),
+                         ids=lambda est: type(est).__name__)
+def test_save_load_with_module_params(estimator):
+    check_save_load_round_trip(type(estimator).__name__, estimator)
+
+
+# ----------------------------------------------------- scikit-learn's checks
+def rows_to_texts(X):
+    """Write each row of a numeric 2-D array as a text: its values, 3 significant digits.
+
+    Anything else (text, sparse matrices, 1-D or object arrays) passes
+    unchanged, so that the estimator's own input validation sees it.
+    """
+    if isinstance(X, str) or hasattr(X, "toarray"):
+        return X
+    try:
+        array = np.asarray(X)
+    except (TypeError, ValueError):
+        return X
+    if array.ndim != 2 or array.dtype.kind not in "biuf":
+        return X
+    return [" ".join(f"{value:.3g}" for value in row) for row in array]
+
+
+class NumericRows:
+    """Mixin that lets a text estimator take scikit-learn's numeric test data."""
+
+    def fit(self, X, y=None, **fit_params):
+        return super().fit(rows_to_texts(X), y, **fit_params)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        return super().partial_fit(rows_to_texts(X), y, classes=classes, **fit_params)
+
+    def predict(self, X):
+        return super().predict(rows_to_texts(X))
+
+    def predict_proba(self, X):
+        return super().predict_proba(rows_to_texts(X))
+
+    def score(self, X, y, sample_weight=None):
+        return super().score(rows_to_texts(X), y, sample_weight=sample_weight)
+
+    def transform(self, X):
+        return super().transform(rows_to_texts(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.string = False
+        if tags.transformer_tags is None:  # transform gives float32 text embeddings
+            tags.transformer_tags = TransformerTags(preserves_dtype=["float32"])
+        return tags
+
+
+#: The adapted classes live at module level (named as the originals) so that they pickle.
+NUMERIC = {}
+for _cls in CLASSES:
+    NUMERIC[_cls] = type(_cls.__name__, (NumericRows, _cls),
+                         {"__module__": __name__, "__qualname__": f"NUMERIC_{_cls.__name__}"})
+    globals()[f"NUMERIC_{_cls.__name__}"] = NUMERIC[_cls]
+
+
+def numeric_instance(cls):
+    """A fast instance of the adapted ``cls``: a 1-layer, 16-wide encoder, one epoch."""
+    encoder = BertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=32, max_position_embeddings=128)
+    extra = {}
+    if cls is skemo.MultiHeadValenceClassifier:  # coordinates for scikit-learn's labels
+        names = [*(f"{i}{end}" for i in range(-1, 10) for end in ("", ".0")),
+                 "one", "two", "three"]
+        extra["circumplex"] = {name: (float(np.cos(k)), float(np.sin(k)) / 2)
+                               for k, name in enumerate(names)}
+    return NUMERIC[cls](**tiny_params(encoder=encoder, max_epochs=1, batch_size=32,
+                                      max_length=48, **INIT_PARAMS[cls][0], **extra))
+
+
+_N_FEATURES = "text has no feature count: skemo sets no n_features_in_ and cannot check it"
+_TEXT_IS_1D = ("X is 1-D in skemo (one text per item): 1-D numbers are refused with a "
+               "TypeError (items must be strings), not scikit-learn's ValueError")
+
+#: scikit-learn checks that fail through the adapter, and why (strict xfail).
+SKLEARN_EXPECTED_FAILURES = {
+    # accepted differences
+    "check_no_attributes_set_in_init": "skorch's NeuralNet.__init__ sets its bookkeeping "
+                                       "attributes history_, initialized_, virtual_params_",
+    "check_n_features_in": _N_FEATURES,
+    "check_n_features_in_after_fitting": _N_FEATURES,
+    "check_fit1d": _TEXT_IS_1D,
+    "check_fit2d_predict1d": _TEXT_IS_1D,
+    "check_complex_data": "the adapter writes only real numbers as text; complex X reaches "
+                          "skemo as a 2-D array, refused as not one text per row",
+    "check_dtype_object": "the adapter writes only numeric arrays as text; an object array "
+                          "reaches skemo as a 2-D array, refused as not one text per row",
+    "check_estimators_nan_inf": "NaN and inf written out are the valid texts 'nan' and 'inf'",
+    "check_estimator_sparse_tag": "sparse X is refused, but the message does not say "
+                                  "'sparse' as scikit-learn asks",
+    "check_estimator_sparse_array": "sparse X is refused, but the message does not say "
+                                    "'sparse' as scikit-learn asks",
+    "check_estimator_sparse_matrix": "sparse X is refused, but the message does not say "
+                                     "'sparse' as scikit-learn asks",
+    "check_classifiers_multilabel_representation_invariance":
+        "a list of equal-length 0/1 rows is read as label lists (one of skemo's y kinds)",
+    "check_supervised_y_2d": "a 2-D y is an indicator matrix in skemo; a column of class "
+                             "ids is refused (values other than 0/1), not raveled",
+    "check_class_weight_classifiers": "class_weight takes None or 'balanced', not a dict",
+    "check_requires_y_none": "fit(X, None) says 'y is required', not scikit-learn's "
+                             "'requires y to be passed' wording",
+    # transform (text embeddings) came without TransformerMixin's fit_transform
+    **dict.fromkeys(
+        ["check_transformer_data_not_an_array", "check_transformer_general",
+         "check_transformer_preserve_dtypes"],
+        "the estimators have transform (text embeddings) but no fit_transform, which "
+        "scikit-learn's transformer checks call"),
+    "check_estimators_empty_data_messages":
+        "0 texts are refused with a ValueError, but X of shape (12, 0) becomes 12 empty "
+        "texts, valid input, where scikit-learn expects its '0 feature(s)' error",
+}
+
+#: (estimator, check) pairs that fail on some runs only (non-strict xfail), and why.
+SKLEARN_FLAKY = {
+    ("SimilarityEmotionClassifier", "check_methods_subset_invariance"):
+        "threshold='tuned' (its default) sets each threshold at a validation text's "
+        "probability, so such a text sits on its threshold and batch-dependent float32 "
+        "rounding (~1e-7) can flip its label",
+}
+
+#: Checks not run: they fail for a reason above and take most of the checks' time.
+SKLEARN_SKIPPED = {
+    "check_classifiers_train": "needs 83% training accuracy on numeric blobs (a random "
+                               "1-layer encoder trained one epoch on digits does not "
+                               "learn them) and an n_features check (" + _N_FEATURES + ")",
+    "check_estimators_partial_fit_n_features": _N_FEATURES,
+}
+
+
+def sklearn_check_params():
+    """``pytest.param`` per (estimator, scikit-learn check), marked as listed above."""
+    params = []
+    for cls in CLASSES:
+        est = numeric_instance(cls)
+        for _, check in sklearn_checks.estimator_checks_generator(est, legacy=True):
+            name = check.func.__name__
+            marks = []
+            if name in SKLEARN_SKIPPED:
+                marks = [pytest.mark.skip(reason=SKLEARN_SKIPPED[name])]
+            elif name in SKLEARN_EXPECTED_FAILURES:
+                marks = [pytest.mark.xfail(strict=True, reason=SKLEARN_EXPECTED_FAILURES[name])]
+            elif (cls.__name__, name) in SKLEARN_FLAKY:
+                marks = [pytest.mark.xfail(strict=False,
+                                           reason=SKLEARN_FLAKY[cls.__name__, name])]
+            params.append(pytest.param(est, check, marks=marks,
+                                       id=f"{cls.__name__}-{name}"))
+    return params
+
+
+def _dedupe_ids(params):
+    """Number repeated ids (a check can run on several instances)."""
+    seen = {}
+    for param in params:
+        seen[param.id] = seen.get(param.id, 0) + 1
+    count = {}
+    out = []
+    for param in params:
+        if seen[param.id] > 1:
+            count[param.id] = count.get(param.id, 0) + 1
+            param = pytest.param(*param.values, marks=param.marks,
+                                 id=f"{param.id}-{count[param.id]}")
+        out.append(param)
+    return out
+
+
+@pytest.mark.parametrize("estimator, check", _dedupe_ids(sklearn_check_params()))
+def test_sklearn_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        check(estimator)
+
+
+def test_rows_to_texts():
+    assert rows_to_texts(np.array([[1.0, -0.25], [1234.5, 0]])) == ["1 -0.25", "1.23e+03 0"]
+    texts = ["a text"]
+    assert rows_to_texts(texts) is texts
+    flat = np.array([1.0, 2.0])
+    assert rows_to_texts(flat) is flat
+
+
+def test_numeric_adapter_fits_the_real_estimator():
+    est = numeric_instance(skemo.FineTunedEmotionClassifier)
+    assert isinstance(est, skemo.FineTunedEmotionClassifier)
+    assert type(est).__name__ == "FineTunedEmotionClassifier"
+    X = np.random.RandomState(0).normal(size=(24, 3))
+    y = np.array([0, 1, 2] * 8)
+    est.fit(X, y)
+    assert est.predict(X).shape == (24,) and set(est.classes_) == {0, 1, 2}
+    assert clone(est).get_params()["max_epochs"] == 1
+
+
+def test_empty_data_is_refused():
+    est = make(skemo.FineTunedEmotionClassifier)
+    with pytest.raises(ValueError, match="X is empty"):
+        est.fit([], [])
+    with pytest.raises(ValueError, match="X is empty"):
+        est.fit([], np.empty((0, 4), dtype=int))
+
+
 @pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
-def test_sklearn_checks(name, cls, check):
-    check(name, make(cls))
-
-
-@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
-def test_clone_and_params_round_trip(name, cls, multilabel_data):
-    X, Y, names = multilabel_data
-    est = make(cls, label_names=names).fit(X, Y)
-    twin = clone(est)
-    assert not hasattr(twin, "classes_") and not hasattr(twin, "module_")
-    params = est.get_params(deep=False)
-    assert set(twin.get_params(deep=False)) == set(params)
-    twin.set_params(**{"lr": 0.123, "threshold": "tuned"})
-    assert twin.get_params()["lr"] == 0.123 and twin.threshold == "tuned"
-    assert est.lr != 0.123
-
-
-@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
-def test_fit_predict_indicator(name, cls, multilabel_data):
-    X, Y, names = multilabel_data
-    est = make(cls, label_names=names).fit(X, Y)
-    proba = est.predict_proba(X[:10])
-    pred = est.predict(X[:10])
-    assert proba.shape == (10, 4) and np.all((proba >= 0) & (proba <= 1))
-    assert pred.shape == (10, 4) and set(np.unique(pred)) <= {0, 1}
-    assert_array_equal(est.classes_, names)
-    assert est.multilabel_ and est.thresholds_.shape == (4,)
-    assert 0.0 <= est.score(X, Y) <= 1.0
-
-
-@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
-def test_fit_predict_label_lists(name, cls, label_lists):
-    X, y = label_lists
-    est = make(cls).fit(X, y)
-    pred = est.predict(X[:10])
-    assert isinstance(pred, list) and len(pred) == 10
-    assert all(set(row) <= set(est.classes_) for row in pred)
-    assert est.predict_proba(X[:10]).shape == (10, len(est.classes_))
-
-
-@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
-def test_fit_predict_single_label(name, cls, single_labels):
-    X, y = single_labels
-    est = make(cls).fit(X, y)
-    proba = est.predict_proba(X[:10])
-    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
-    pred = est.predict(X[:10])
-    assert pred.shape == (10,) and set(pred) <= set(y)
-    assert not est.multilabel_
-
-
-@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
-def test_random_state_makes_fits_repeatable(name, cls, multilabel_data):
+def test_predict_proba_order_invariance(name, cls, multilabel_data):
     X, Y, _ = multilabel_data
-    first = make(cls, random_state=3).fit(X, Y)
-    second = make(cls, random_state=3).fit(X, Y)
-    assert_array_equal(first.predict_proba(X), second.predict_proba(X))
-    other = make(cls, random_state=4).fit(X, Y)
-    assert not np.array_equal(first.predict_proba(X), other.predict_proba(X))
+    est = make(cls, max_epochs=1).fit(X, Y)
+    order = np.random.RandomState(0).permutation(len(X))
+    proba = est.predict_proba(X)
+    assert_allclose(est.predict_proba([X[i] for i in order]), proba[order], rtol=1e-5,
+                    atol=1e-6)
+
+
+# ------------------------------------------------------ scikit-learn tooling
+def lowercase(texts):
+    return [t.lower() for t in texts]
 
 
 @pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
@@ -180,21 +333,3 @@ def test_cross_validate_f1_macro(name, cls, multilabel_data):
     assert np.all((result["test_score"] >= 0) & (result["test_score"] <= 1))
 
 
-@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
-def test_pickle_and_save_round_trips(name, cls, multilabel_data, tmp_path):
-    X, Y, names = multilabel_data
-    est = make(cls, label_names=names, threshold="tuned").fit(X, Y)
-    expected = est.predict_proba(X)
-
-    buffer = io.BytesIO()
-    joblib.dump(est, buffer)
-    buffer.seek(0)
-    assert_array_equal(joblib.load(buffer).predict_proba(X), expected)
-
-    est.save(tmp_path / "model")
-    loaded = skemo.load(tmp_path / "model")
-    assert type(loaded) is cls
-    assert_allclose(loaded.predict_proba(X), expected, rtol=1e-6, atol=1e-7)
-    assert_array_equal(loaded.predict(X), est.predict(X))
-    assert_array_equal(loaded.thresholds_, est.thresholds_)
-    assert_array_equal(loaded.classes_, est.classes_)
