@@ -196,7 +196,8 @@ def sentence_transformers_pooling(encoder):
     Reads the checkpoint's ``modules.json``, its ``Pooling`` module's
     ``config.json`` (old ``pooling_mode_*`` flags or new ``pooling_mode``)
     and whether a ``Normalize`` module follows, from a local folder or a Hub
-    repository (see ``_checkpoint_file``).
+    repository (through ``huggingface_hub``'s cache: only the cache when
+    ``HF_HUB_OFFLINE=1``).
 
     Parameters
     ----------
@@ -205,8 +206,9 @@ def sentence_transformers_pooling(encoder):
     Returns
     -------
     str or None
-        One of :data:`~skemo.nn.encoder.POOLINGS`, e.g. ``"mean+normalize"``; None for a config,
-        or when no ``modules.json`` with a Pooling module can be read.
+        One of :data:`~skemo.nn.encoder.POOLINGS`, e.g. ``"mean+normalize"``;
+        None for a config, or when no ``modules.json`` with a Pooling module
+        can be read.
 
     Raises
     ------
