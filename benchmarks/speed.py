@@ -1,74 +1,121 @@
-"""Speed benchmark: skemo against a hand-written loop, the transformers pipeline, and itself.
+"""Speed benchmark: skemo against a hand-written loop, transformers and sentence-transformers.
 
 Prints markdown tables, all measured side by side in one run on GoEmotions
 training texts with the offline MiniLM encoder:
 
 (a) training throughput (texts/s) of ``FineTunedEmotionClassifier.fit``
     against the hand-written PyTorch loop of ``benchmarks/baseline.py`` (same
-    model, batches, data), in fp32 and in the autocast precision that
-    ``precision="auto"`` picks, if any (bf16 on CPUs with AMX or avx512_bf16)
-    -- with model FLOP utilisation;
-(b) prediction throughput of ``predict_proba`` against the ``transformers``
-    text-classification ``pipeline`` on the same encoder, texts, batch size
-    and truncation, in the same precisions (the pipeline under the same
-    autocast);
+    model, batches, data) and against the transformers ``Trainer`` (same
+    encoder and data, its defaults: random batches padded per batch), in
+    fp32 and bf16 autocast -- with model FLOP utilisation;
+(b) prediction throughput of ``predict_proba`` in fp32, bf16 and int8 and of
+    skemo's module exported to onnxruntime (fp32, and int8 by onnxruntime's
+    dynamic quantiser), against the ``transformers`` text-classification
+    ``pipeline`` at its fp32 defaults and sentence-transformers ``encode`` plus
+    a linear head (torch backend; ONNX backend where it installs) -- same
+    texts, batch size and truncation;
 (c) an 8-point ``GridSearchCV`` over head parameters with
     ``freeze_encoder=True``, without and with ``cache_dir`` (identical
-    ``cv_results_`` expected), scored by label ranking average precision
-    (threshold-free, so short head trainings still rank the points);
-(d) the GEMM peaks of those precisions that the FLOP utilisations of (a) and
-    (b) are measured against.
+    ``cv_results_`` expected), scored by label ranking average precision;
+(d) the GEMM peaks (fp32, bf16, int8) that the FLOP utilisations of (a) and
+    (b) are measured against;
+(e) what inference precision costs: test macro-F1 (thresholds tuned on dev in
+    the same precision, and at 0.5) of saved full-data models predicting in
+    fp32, bf16 and int8 (``--quality NAME=PATH``; NAME a dataset of
+    ``skemo.datasets.DATASETS`` with dev and test splits);
+(g) on a CUDA GPU: one full-data GoEmotions fit in bf16, its fit and predict
+    throughput and its test macro-F1.
 
 Model FLOP utilisation (MFU) = achieved model FLOP/s / measured peak, with
 model FLOPs ~ 6 N per token for training and 2 N per token for inference,
 N the encoder's parameters outside its embedding tables (lookups are not
 matrix products), and tokens the texts' real tokens (padding excluded). Each
-row is measured against the GEMM peak of its own precision.
+row is measured against the GEMM peak of its own precision (int8: the int8
+dynamic-quantised linear layer that ``precision="int8"`` runs).
 
 Usage::
 
-    SKEMO_DATA=../shared/data python benchmarks/speed.py            # ~10 min on 2 cores
-    SKEMO_DATA=../shared/data python benchmarks/speed.py --tables c # the grid search only
+    SKEMO_DATA=../shared/data python benchmarks/speed.py --tables a b   # ~15 min on 2 cores
+    SKEMO_DATA=../shared/data python benchmarks/speed.py --tables c     # the grid search only
+    SKEMO_DATA=../shared/data python benchmarks/speed.py --tables e \\
+        --quality semeval2018_ec=/path/to/model goemotions=/path/to/model
+    SKEMO_DATA=../shared/data python benchmarks/speed.py --tables g     # on a CUDA machine
     SKEMO_DATA=../shared/data python benchmarks/speed.py --train-size 64 \\
         --predict-size 128 --grid-size 96 --grid-epochs 1             # smoke test
 """
 
 import argparse
+import copy
 import tempfile
 import time
 import warnings
 
 import numpy as np
 import torch
-from sklearn.metrics import label_ranking_average_precision_score, make_scorer
+from baseline import SETTINGS, hand_written_epoch, machine, skemo_epoch
+from sklearn.metrics import f1_score, label_ranking_average_precision_score, make_scorer
 from sklearn.model_selection import GridSearchCV, KFold
 
-from baseline import SETTINGS, hand_written_epoch, machine, skemo_epoch
 from skemo import FineTunedEmotionClassifier
-from skemo.datasets import load_goemotions
-from skemo.nn.encoder import DEFAULT_ENCODER, load_backbone, load_tokenizer, resolve_encoder
-from skemo.utils._precision import autocast, autocast_dtype, resolve_device
-from skemo.utils._text_data import tokenize_texts
+from skemo.datasets import DATASETS, load_goemotions
+from skemo.nn.encoder import (
+    DEFAULT_ENCODER,
+    load_backbone,
+    load_tokenizer,
+    resolve_encoder,
+)
+from skemo.persistence import load
+from skemo.thresholds import apply_thresholds, tune_thresholds
+from skemo.utils._precision import quantized_copy, resolve_device
+from skemo.utils._text_data import PadCollator, tokenize_texts
 
 RANKING = make_scorer(label_ranking_average_precision_score, response_method="predict_proba")
 HEAD_GRID = {"head_lr": [3e-4, 1e-3], "module__dropout": [0.0, 0.2], "weight_decay": [0.0, 0.01]}
+PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
-def gemm_peak(device, dtype, size=None, repeats=10):
-    """FLOP/s of a large ``dtype`` matrix product on ``device`` (best of ``repeats``)."""
-    size = size or (8192 if device.startswith("cuda") else 2048)
-    a = torch.randn(size, size, device=device, dtype=dtype)
-    b = torch.randn(size, size, device=device, dtype=dtype)
+def cpu_flags():
+    """The CPU's bf16/int8 matrix and vector flags, as /proc/cpuinfo names them."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next(line for line in f if line.startswith("flags")).split()
+    except (OSError, StopIteration):
+        return "unknown"
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+    return " ".join(flag for flag in wanted if flag in flags) or "none of " + "/".join(wanted)
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def best_time(fn, repeats):
+    fn()  # warm up
     best = float("inf")
-    for _ in range(repeats + 1):  # the first product warms up
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
+    for _ in range(repeats):
         start = time.perf_counter()
-        a @ b
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
+        fn()
         best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best
+    return best
+
+
+def gemm_peak(precision, size=2048, repeats=10):
+    """FLOP/s of a ``size``-cubed matrix product on the CPU in ``precision``.
+
+    int8 is the dynamic-quantised linear layer of ``precision="int8"`` (it
+    quantises its fp32 input per call, as prediction does).
+    """
+    if precision == "int8":
+        model = torch.nn.Sequential(torch.nn.Linear(size, size, bias=False))
+        linear = quantized_copy(model, model)
+        x = torch.randn(size, size)
+        with torch.inference_mode():
+            seconds = best_time(lambda: linear(x), repeats)
+    else:
+        a, b = (torch.randn(size, size, dtype=PRECISIONS[precision]) for _ in range(2))
+        seconds = best_time(lambda: a @ b, repeats)
+    return 2 * size**3 / seconds
 
 
 def non_embedding_parameters():
@@ -96,69 +143,209 @@ def timed(fn, *args, **kwargs):
     return result, time.perf_counter() - start
 
 
-def training_table(texts, Y, seed, n_params, peaks):
-    skemo_epoch(texts[:64], Y[:64], list(peaks)[-1], seed)  # warm up kernels
-    rows = []
-    for precision in peaks:
-        hand = hand_written_epoch(texts, Y, precision, seed)
-        ours = skemo_epoch(texts, Y, precision, seed)
-        rows.append((precision, hand, ours))
-    print(f"## (a) training throughput, {len(texts)} texts, one epoch\n")
-    print("| precision | hand-written texts/s | skemo fit texts/s | skemo / hand-written "
-          "| skemo MFU |\n|---|---|---|---|---|")
-    tokens = tokens_per_text(texts)
-    for precision, hand, ours in rows:
-        print(f"| {precision} | {hand:.1f} | {ours:.1f} | {ours / hand:.2f} "
-              f"| {mfu(ours, tokens, 6 * n_params, peaks[precision]):.1%} |")
-    if len(rows) > 1:
-        print(f"\n{rows[1][0]} / fp32 for skemo fit: **{rows[1][2] / rows[0][2]:.2f}x**")
-    print()
+def hf_classifier(n_labels):
+    """MiniLM with transformers' own multi-label classification head."""
+    from transformers import AutoModelForSequenceClassification
 
-
-def pipeline_texts_per_s(texts, n_labels, batch_size, device, precision):
-    from transformers import AutoModelForSequenceClassification, pipeline
-
-    model = AutoModelForSequenceClassification.from_pretrained(
+    return AutoModelForSequenceClassification.from_pretrained(
         resolve_encoder(DEFAULT_ENCODER), num_labels=n_labels,
         problem_type="multi_label_classification")
-    pipe = pipeline("text-classification", model=model,
-                    tokenizer=load_tokenizer(DEFAULT_ENCODER), device=device,
-                    top_k=None, function_to_apply="sigmoid", batch_size=batch_size)
-    kwargs = dict(truncation=True, max_length=SETTINGS["max_length"])
-    with autocast(precision, device):
-        pipe(texts[:64], **kwargs)  # warm up
-        _, seconds = timed(pipe, texts, **kwargs)
+
+
+def trainer_epoch(texts, Y, precision, seed):
+    """One epoch of the transformers ``Trainer`` at its defaults; returns texts/s."""
+    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+
+    torch.manual_seed(seed)
+    tokenizer = load_tokenizer(DEFAULT_ENCODER)
+    encoded = tokenizer(list(texts), truncation=True, max_length=SETTINGS["max_length"])
+    rows = [{"input_ids": ids, "attention_mask": mask, "labels": y.astype(np.float32)}
+            for ids, mask, y in zip(encoded["input_ids"], encoded["attention_mask"], Y)]
+    steps = -(-len(rows) // SETTINGS["batch_size"])
+    with tempfile.TemporaryDirectory() as output_dir:
+        args = TrainingArguments(
+            output_dir=output_dir, per_device_train_batch_size=SETTINGS["batch_size"],
+            num_train_epochs=1, learning_rate=SETTINGS["lr"],
+            weight_decay=SETTINGS["weight_decay"],
+            warmup_steps=int(SETTINGS["warmup_ratio"] * steps), lr_scheduler_type="linear",
+            bf16=precision == "bf16", use_cpu=True, report_to=[], save_strategy="no",
+            logging_strategy="no", disable_tqdm=True, seed=seed)
+        trainer = Trainer(model=hf_classifier(Y.shape[1]), args=args, train_dataset=rows,
+                          data_collator=DataCollatorWithPadding(tokenizer))
+        metrics = trainer.train().metrics
+    return len(rows) / metrics["train_runtime"]
+
+
+def training_table(texts, Y, seed, n_params, peaks):
+    skemo_epoch(texts[:64], Y[:64], "bf16", seed)  # warm up kernels
+    rows = []
+    for precision in PRECISIONS:
+        hand = hand_written_epoch(texts, Y, precision, seed)
+        ours = skemo_epoch(texts, Y, precision, seed)
+        trainer = trainer_epoch(texts, Y, precision, seed)
+        rows.append((precision, hand, trainer, ours))
+    print(f"## (a) training throughput, {len(texts)} texts, one epoch "
+          f"(load average {load_average()})\n")
+    print("| precision | hand-written texts/s | transformers Trainer texts/s "
+          "| skemo fit texts/s | skemo / hand-written | skemo / Trainer | skemo MFU |\n"
+          "|---|---|---|---|---|---|---|")
+    tokens = tokens_per_text(texts)
+    for precision, hand, trainer, ours in rows:
+        print(f"| {precision} | {hand:.1f} | {trainer:.1f} | {ours:.1f} | {ours / hand:.2f} "
+              f"| {ours / trainer:.2f} | {mfu(ours, tokens, 6 * n_params, peaks[precision]):.1%} |")
+    print(f"\nbf16 / fp32 for skemo fit: **{rows[1][3] / rows[0][3]:.2f}x** "
+          f"(goal >= 1.5x, else precision='auto' trains in fp32)\n")
+
+
+def texts_per_s(predict, texts):
+    predict(texts[:64])  # warm up
+    _, seconds = timed(predict, texts)
     return len(texts) / seconds
 
 
+def pipeline_predictor(n_labels):
+    from transformers import pipeline
+
+    pipe = pipeline("text-classification", model=hf_classifier(n_labels),
+                    tokenizer=load_tokenizer(DEFAULT_ENCODER), device="cpu",
+                    top_k=None, function_to_apply="sigmoid", batch_size=SETTINGS["batch_size"])
+    return lambda texts: pipe(texts, truncation=True, max_length=SETTINGS["max_length"])
+
+
+def sentence_transformers_predictor(n_labels, backend):
+    """``SentenceTransformer.encode`` plus a linear head (sigmoid), batch and truncation as ours."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(resolve_encoder(DEFAULT_ENCODER)), device="cpu",
+                                backend=backend)
+    model.max_seq_length = SETTINGS["max_length"]
+    head = torch.nn.Linear(model.get_sentence_embedding_dimension(), n_labels)
+
+    def predict(texts):
+        embeddings = model.encode(list(texts), batch_size=SETTINGS["batch_size"],
+                                  convert_to_tensor=True)
+        with torch.inference_mode():
+            return torch.sigmoid(head(embeddings)).numpy()
+    return predict
+
+
+def onnxruntime_predictor(clf, directory, quantize):
+    """skemo's module exported to ONNX, run by onnxruntime over skemo's sorted batches."""
+    import onnxruntime
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    path = f"{directory}/model.onnx"
+    example = PadCollator(0)([([101, 2023, 102], 0), ([101, 102], 0)])[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(copy.deepcopy(clf.module_).eval(),
+                          (example["input_ids"], example["attention_mask"]), path,
+                          input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                          dynamic_axes={name: {0: "batch", 1: "tokens"}
+                                        for name in ("input_ids", "attention_mask")},
+                          opset_version=17, dynamo=False)
+    if quantize:
+        quantize_dynamic(path, f"{directory}/model_int8.onnx", weight_type=QuantType.QInt8)
+        path = f"{directory}/model_int8.onnx"
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    collate = PadCollator(clf.tokenizer_.pad_token_id)
+
+    def predict(texts):
+        ids = tokenize_texts(clf.tokenizer_, texts, SETTINGS["max_length"])
+        order = np.argsort([len(row) for row in ids], kind="stable")
+        proba = np.empty((len(ids), len(clf.classes_)), dtype=np.float32)
+        for start in range(0, len(ids), SETTINGS["batch_size"]):
+            chunk = order[start:start + SETTINGS["batch_size"]]
+            batch = collate([(ids[i], 0) for i in chunk])[0]
+            logits = session.run(None, {name: batch[name].numpy()
+                                        for name in ("input_ids", "attention_mask")})[0]
+            proba[chunk] = 1 / (1 + np.exp(-logits))
+        return proba
+    return predict
+
+
 def prediction_table(texts, Y, names, seed, n_params, peaks):
-    device = resolve_device("auto")
     clf = FineTunedEmotionClassifier(max_epochs=0, validation_fraction=None,
                                      label_names=names, random_state=seed, **SETTINGS)
     clf.fit(texts[:64], Y[:64])
-    rows = []
-    for precision in peaks:
-        clf.set_params(precision=precision)
-        clf.predict_proba(texts[:64])  # warm up
-        _, seconds = timed(clf.predict_proba, texts)
-        ours = len(texts) / seconds
-        theirs = pipeline_texts_per_s(texts, len(names), SETTINGS["batch_size"], device,
-                                      precision)
-        rows.append((precision, theirs, ours))
+    rows = []  # (name, precision of its MFU or None, texts/s)
+    with tempfile.TemporaryDirectory() as directory:
+        peers = [("transformers pipeline (fp32 defaults)", None,
+                  lambda: pipeline_predictor(len(names)))]
+        for backend in ("torch", "onnx"):
+            peers.append((f"sentence-transformers encode + linear head ({backend} backend)",
+                          None, lambda b=backend: sentence_transformers_predictor(len(names), b)))
+        for precision in ("fp32", "bf16", "int8"):
+            peers.append((f"skemo predict_proba, precision={precision!r}", precision,
+                          lambda p=precision: clf.set_params(precision=p).predict_proba))
+        for quantize in (False, True):
+            peers.append((f"skemo module on onnxruntime {'int8' if quantize else 'fp32'}",
+                          None, lambda q=quantize: onnxruntime_predictor(clf, directory, q)))
+        for name, precision, make in peers:
+            try:
+                rows.append((name, precision, texts_per_s(make(), texts)))
+            except Exception as error:  # an optional peer that does not install or export
+                rows.append((name, precision, f"not run: {type(error).__name__}: "
+                                              f"{str(error).splitlines()[0][:120]}"))
+    clf.set_params(precision="auto")
+    auto = texts_per_s(clf.predict_proba, texts)
+    pipeline_rate = rows[0][2]
     print(f"## (b) prediction throughput, {len(texts)} texts, batch size "
-          f"{SETTINGS['batch_size']}\n")
-    print("| precision | transformers pipeline texts/s | skemo predict_proba texts/s "
-          "| skemo / pipeline | skemo MFU |\n|---|---|---|---|---|")
+          f"{SETTINGS['batch_size']} (load average {load_average()})\n")
+    print("| predictor | texts/s | / pipeline | MFU |\n|---|---|---|---|")
     tokens = tokens_per_text(texts)
-    for precision, theirs, ours in rows:
-        print(f"| {precision} | {theirs:.1f} | {ours:.1f} | {ours / theirs:.2f} "
-              f"| {mfu(ours, tokens, 2 * n_params, peaks[precision]):.1%} |")
-    print(f"\nskemo defaults (precision='auto') / pipeline defaults (fp32): "
-          f"**{rows[-1][2] / rows[0][1]:.2f}x** (goal >= 2x)")
-    if len(rows) > 1:
-        print(f"{rows[1][0]} / fp32 for skemo predict_proba: "
-              f"**{rows[1][2] / rows[0][2]:.2f}x**")
+    for name, precision, rate in rows:
+        if isinstance(rate, str):
+            print(f"| {name} | {rate} | | |")
+            continue
+        used = "" if precision is None else mfu(rate, tokens, 2 * n_params, peaks[precision])
+        print(f"| {name} | {rate:.1f} | {rate / pipeline_rate:.2f} | {used and f'{used:.1%}'} |")
+    print(f"\nskemo defaults (precision='auto', int8 on CPU) / pipeline defaults (fp32): "
+          f"**{auto / pipeline_rate:.2f}x** (goal >= 4x)\n")
+
+
+def quality_table(models):
+    """Test macro-F1 of saved models predicting in each precision (table (e))."""
+    print("## (e) what inference precision costs: test macro-F1 of full-data models\n")
+    print("| model | precision | macro-F1 (dev-tuned) | macro-F1 (0.5) | cost vs fp32 (tuned) "
+          "| test texts/s |\n|---|---|---|---|---|---|")
+    for spec in models:
+        dataset, path = spec.split("=", 1)
+        dev, test = (DATASETS[dataset](split=split) for split in ("dev", "test"))
+        clf = load(path)
+        scores = {}
+        for precision in ("fp32", "bf16", "int8"):
+            clf.set_params(precision=precision)
+            thresholds = tune_thresholds(dev.target, clf.predict_proba(dev.data))
+            proba, seconds = timed(clf.predict_proba, test.data)
+            tuned, plain = (f1_score(test.target, apply_thresholds(proba, th), average="macro",
+                                     zero_division=0) for th in (thresholds, 0.5))
+            scores[precision] = tuned
+            print(f"| {dataset} ({path}) | {precision} | {tuned:.4f} | {plain:.4f} "
+                  f"| {scores['fp32'] - tuned:+.4f} | {len(test.data) / seconds:.0f} |")
     print()
+
+
+def gpu_table(train, epochs, seed):
+    """Table (g): one full-data GoEmotions fit and prediction on CUDA in bf16."""
+    dev, test = (load_goemotions(split=split) for split in ("dev", "test"))
+    clf = FineTunedEmotionClassifier(max_epochs=epochs, validation_fraction=None, device="cuda",
+                                     precision="bf16", label_names=train.target_names,
+                                     random_state=seed, **SETTINGS)
+    _, fit_s = timed(clf.fit, train.data, train.target)
+    thresholds = tune_thresholds(dev.target, clf.predict_proba(dev.data))
+    clf.predict_proba(test.data[:256])  # warm up
+    proba, predict_s = timed(clf.predict_proba, test.data)
+    macro = f1_score(test.target, apply_thresholds(proba, thresholds), average="macro",
+                     zero_division=0)
+    print(f"## (g) CUDA, bf16: {torch.cuda.get_device_name()}, full GoEmotions train "
+          f"({len(train.data)} texts, {epochs} epochs)\n")
+    print("| fit min | fit texts/s | predict texts/s | test macro-F1 (dev-tuned) |\n"
+          "|---|---|---|---|")
+    print(f"| {fit_s / 60:.1f} | {epochs * len(train.data) / fit_s:.0f} "
+          f"| {len(test.data) / predict_s:.0f} | {macro:.4f} |\n")
 
 
 def grid_table(texts, Y, names, seed, epochs, folds):
@@ -191,7 +378,7 @@ def grid_table(texts, Y, names, seed, epochs, folds):
 def main():
     from transformers.utils import logging as transformers_logging
 
-    transformers_logging.set_verbosity_error()  # the pipeline's model has a new, untrained head
+    transformers_logging.set_verbosity_error()  # the peers' models have new, untrained heads
     transformers_logging.disable_progress_bar()
     warnings.filterwarnings("ignore", message=r"label\(s\) .* no positive example")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -205,30 +392,25 @@ def main():
                         help="head-training epochs of each grid-search fit")
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tables", nargs="+", default=["a", "b", "c"], choices=["a", "b", "c"],
-                        help="which of tables (a)-(c) to measure; (d) comes with (a) or (b)")
+    parser.add_argument("--tables", nargs="+", default=["a", "b", "c"],
+                        choices=["a", "b", "c", "e", "g"],
+                        help="which of tables (a)-(c), (e), (g) to measure; (d) comes with "
+                             "(a) or (b); (g) needs a CUDA GPU")
+    parser.add_argument("--quality", nargs="+", default=[], metavar="DATASET=PATH",
+                        help="saved models of table (e), each with the dataset it was fit on")
+    parser.add_argument("--gpu-epochs", type=int, default=2, help="epochs of table (g)")
     args = parser.parse_args()
+    if resolve_device("auto") != "cpu":
+        print("Note: tables (a)-(e) measure the CPU; a GPU is visible but only (g) uses it.\n")
 
     train = load_goemotions(split="train")
     texts, Y, names = train.data, train.target, train.target_names
-    device = resolve_device("auto")
-    print(f"# skemo speed benchmark  ({time.strftime('%Y-%m-%d')}, "
-          f"{machine()}, {torch.get_num_threads()} threads, "
-          f"torch {torch.__version__}, device {device})\n")
-    if device != "cpu":
-        print("Note: baseline.py's hand-written loop runs on the CPU; table (a) compares "
-              "like with like only on CPU machines.\n")
-
-    # fp32, and the autocast precision of precision="auto" where the hardware has one
-    # (on a CPU without bf16 units, bf16 is emulated: slow, and no one would use it).
-    precisions = {"fp32": torch.float32}
-    auto_dtype = autocast_dtype("auto", device)
-    if auto_dtype is not None:
-        precisions[{torch.bfloat16: "bf16", torch.float16: "fp16"}[auto_dtype]] = auto_dtype
-    print(f"precision='auto' runs in {list(precisions)[-1]} here.\n")
+    print(f"# skemo speed benchmark  ({time.strftime('%Y-%m-%d')}, {machine()} "
+          f"[{cpu_flags()}], {torch.get_num_threads()} threads, torch {torch.__version__}, "
+          f"load average at start {load_average()})\n")
     throughput = "a" in args.tables or "b" in args.tables  # tables (a), (b) and (d)
     if throughput:
-        peaks = {name: gemm_peak(device, dtype) for name, dtype in precisions.items()}
+        peaks = {name: gemm_peak(name) for name in ("fp32", "bf16", "int8")}
         n_params = non_embedding_parameters()
     if "a" in args.tables:
         training_table(texts[:args.train_size], Y[:args.train_size], args.seed, n_params, peaks)
@@ -238,11 +420,16 @@ def main():
     if "c" in args.tables:
         grid_table(texts[:args.grid_size], Y[:args.grid_size], names, args.seed,
                    args.grid_epochs, args.folds)
+    if "e" in args.tables:
+        quality_table(args.quality)
+    if "g" in args.tables:
+        gpu_table(train, args.gpu_epochs, args.seed)
     if throughput:
         measured = ", ".join(f"{name} {peak / 1e12:.2f}" for name, peak in peaks.items())
-        print(f"## (d) peaks\n\nGEMM peak on {device}: {measured} TFLOP/s; "
-              f"N = {n_params / 1e6:.1f}M non-embedding parameters; "
-              f"{tokens_per_text(texts[:args.predict_size]):.1f} real tokens per text.")
+        print(f"## (d) peaks\n\nGEMM peak on the CPU: {measured} TFLOP/s (int8: TOP/s of the "
+              f"dynamic-quantised linear); N = {n_params / 1e6:.1f}M non-embedding parameters; "
+              f"{tokens_per_text(texts[:args.predict_size]):.1f} real tokens per text; "
+              f"load average at the end {load_average()}.")
 
 
 if __name__ == "__main__":
