@@ -53,7 +53,7 @@ from skemo.callbacks import LinearWarmupDecay, validation_macro_f1
 from skemo.callbacks import EpochCheckpoint, restore_last_checkpoint
 from skemo.utils._class_weights import balanced_label_weights, prior_logits
 from skemo.utils._embedding_cache import frozen_embeddings
-from skemo.nn import EmotionModule
+from skemo.nn import EmotionModule, LabelTextModel
 from skemo.nn.encoder import (
     DEFAULT_ENCODER,
     POOLING_MODES,
@@ -65,7 +65,8 @@ from skemo.nn.encoder import (
 )
 from skemo.utils._validation import check_texts
 from skemo.model_selection import validation_split
-from skemo.utils._precision import PRECISIONS, autocast, resolve_device
+from skemo.utils._precision import (PRECISIONS, autocast, quantized_copy, quantizes,
+                                    resolve_device)
 from skemo.utils._targets import TargetConverter
 from skemo.utils._text_data import LengthBucketBatchSampler, PadCollator, TextDataset, tokenize_texts
 from skemo.thresholds import apply_thresholds, tune_thresholds
@@ -153,9 +154,12 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         (:mod:`skemo.utils._embedding_cache`). Unused without ``freeze_encoder``.
     device : str or None, default="auto"
         ``"auto"`` (or None) uses CUDA when available, else the CPU.
-    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
-        Autocast type of forward passes (weights stay fp32). ``"auto"`` is
-        bf16 on GPUs and on CPUs with AMX/AVX512-BF16, else fp32.
+    precision : {"auto", "fp32", "bf16", "fp16", "int8"}, default="auto"
+        Number type of forward passes (weights stay fp32): an autocast type,
+        or ``"int8"``, which predicts with dynamically quantised int8 encoder
+        linears (CPU only; a fit in ``"int8"`` trains as ``"auto"``). ``"auto"``
+        is bf16 on GPUs; on CPUs it trains in fp32 and predicts in int8
+        (``skemo.utils._precision`` gives the measurements behind this).
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, the validation split and batch
         order: equal seeds give equal models (bit-identical predictions) on
@@ -473,8 +477,29 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
             return self.module_(**x, **fit_params)
 
     def _autocast(self):
-        """Autocast context of forward passes, as ``precision`` says (read at call time)."""
-        return autocast(self.precision, self.device_)
+        """Autocast context of forward passes, as ``precision`` says (read at call time)
+        for training passes or, with the module in eval mode, for prediction."""
+        return autocast(self.precision, self.device_, training=self.module_.training)
+
+    @contextlib.contextmanager
+    def _prediction_module(self):
+        """``module_`` as prediction runs it: an int8 copy where ``precision`` quantises."""
+        encoder = self._text_encoder()
+        if encoder is None or encoder.frozen or not quantizes(self.precision, self.device_):
+            yield
+            return
+        module = self.module_.eval()
+        int8 = quantized_copy(module, encoder)
+        labels = contextlib.nullcontext()
+        if isinstance(module, LabelTextModel):  # label embeddings stay float (and replaceable)
+            with torch.inference_mode(), self._autocast():
+                labels = int8.labels_replaced(module.label_embeddings())
+        self.module_ = int8
+        try:
+            with labels:
+                yield
+        finally:
+            self.module_ = module
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.criterion_(y_pred, to_tensor(y_true, device=self.device_))
@@ -618,7 +643,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
             from tqdm.auto import tqdm
 
             outputs = tqdm(outputs, total=n_batches, desc="predict_proba", unit="batch")
-        with torch.inference_mode():
+        with torch.inference_mode(), self._prediction_module():
             for output in outputs:
                 block = self.proba_from_output(output)
                 proba[order[start:start + len(block)]] = block
