@@ -279,6 +279,10 @@ def load_bundled(folder, *, device=None):
     estimator
         Fitted.
 
+    LoRA adapters are merged into the encoder's weights once loaded, so the
+    estimator is a plain fine-tuned model (``lora_r=None``): it saves, loads
+    and predicts in every precision as one.
+
     Raises
     ------
     ValueError
@@ -314,6 +318,11 @@ def load_bundled(folder, *, device=None):
                          f"{meta['class']} builds (missing {sorted(trained - set(state))[:3]}, "
                          f"unexpected {sorted(set(state) - trained)[:3]}).")
     est.module_.load_state_dict(state, strict=False)
+    encoder = est._text_encoder()
+    if hasattr(encoder.backbone, "merge_and_unload"):
+        # One plain encoder: faster, and what any precision (int8 included) can run.
+        encoder.backbone = encoder.backbone.merge_and_unload()
+        est.lora_r = None
     est.thresholds_ = (None if meta["thresholds"] is None
                        else np.asarray(meta["thresholds"], dtype=np.float64))
     est.validation_indices_ = None

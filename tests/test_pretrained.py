@@ -40,6 +40,11 @@ def test_package_and_load_round_trip(lora_model, multilabel_data, tmp_path):
     # Stored in bf16: the same network up to bf16 rounding of the trained weights.
     loaded.set_params(precision="fp32")
     np.testing.assert_allclose(loaded.predict_proba(X), lora_model.predict_proba(X), atol=2e-2)
+    # The adapters are merged: a plain encoder, which saves and loads as one.
+    assert loaded.lora_r is None and not hasattr(loaded.module_.encoder.backbone, "peft_config")
+    loaded.save(tmp_path / "saved")
+    again = skemo.load(tmp_path / "saved")
+    np.testing.assert_array_equal(again.predict_proba(X), loaded.predict_proba(X))
     assert "library_name: skemo" in (tmp_path / "bundle" / "README.md").read_text()
 
 
