@@ -17,10 +17,10 @@ What the base adds, once for all methods:
   validation macro-F1, best-epoch restoring and per-label threshold tuning;
 - AdamW with weight decay off for biases and norms, a linear warmup/decay
   schedule, ``device="auto"``, autocast ``precision``, repeatable
-  ``random_state``, and safetensors persistence (:meth:`save`);
+  ``random_state``, and safetensors persistence (:meth:`EmotionClassifierBase.save`);
 - ``freeze_encoder``: train only the heads, on encoder embeddings computed
   once per fit, or once per text for many fits with ``cache_dir``
-  (:mod:`skemo.utils._embedding_cache`).
+  (``skemo.utils._embedding_cache``).
 
 A method is a subclass that sets two class attributes: ``module`` (an
 :class:`torch.nn.Module` class built as ``module(encoder=TextEncoder,
@@ -30,14 +30,22 @@ tuple whose first item they are) and ``criterion`` (its loss, called as
 when they need more than the defaults.
 """
 
+from __future__ import annotations
+
 import contextlib
+import copy
 import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
+from skorch.dataset import unpack_data
 from skorch.utils import noop, to_tensor
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import f1_score
@@ -50,26 +58,32 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted
 
 from skemo.callbacks import LinearWarmupDecay, validation_macro_f1
-from skemo.callbacks import EpochCheckpoint, restore_last_checkpoint
+from skemo.callbacks import EpochCheckpoint, fit_fingerprint, restore_last_checkpoint
 from skemo.utils._class_weights import balanced_label_weights, prior_logits
 from skemo.utils._embedding_cache import frozen_embeddings
 from skemo.nn import EmotionModule, LabelTextModel
 from skemo.nn.encoder import (
     DEFAULT_ENCODER,
-    POOLING_MODES,
+    POOLINGS,
     TextEncoder,
     add_lora,
     default_pooling,
     load_backbone,
     load_tokenizer,
 )
-from skemo.utils._validation import check_texts
+from skemo.utils._docstring import inherit_parameters
+from skemo.utils._repr import estimator_repr
+from skemo.utils._validation import check_device, check_texts
 from skemo.model_selection import validation_split
 from skemo.utils._precision import (PRECISIONS, autocast, quantized_copy, quantizes,
                                     resolve_device)
-from skemo.utils._targets import TargetConverter
+from skemo.utils._precision import autocast_dtype
+from skemo.utils._targets import TargetConverter, as_targets
 from skemo.utils._text_data import LengthBucketBatchSampler, PadCollator, TextDataset, tokenize_texts
 from skemo.thresholds import apply_thresholds, tune_thresholds
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig
 
 
 #: Learning rate of the scalars a module lists in ``calibration_parameters()``
@@ -92,10 +106,14 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         initialised model.
     tokenizer : str, path-like or None, default=None
         Tokenizer to use instead of the encoder's own.
-    pooling : {"auto", "mean", "cls", "last"}, default="auto"
-        How token states become one vector per text; ``"auto"`` follows the
-        encoder (mean for sentence-transformers, CLS for BERT-like encoders,
-        last token for decoders).
+    pooling : {"auto", "mean", "cls", "max", "last"} or one with "+normalize", default="auto"
+        How token states become one vector per text (``"+normalize"`` then
+        scales it to unit length; see :func:`skemo.nn.pool`).
+        ``"auto"`` follows the encoder: the mode a sentence-transformers
+        checkpoint declares in its ``modules.json`` and ``1_Pooling/config.json``
+        (``"mean"`` for the default MiniLM; its ``Normalize`` module is not
+        applied, see :func:`skemo.nn.default_pooling`), else CLS for BERT-like
+        encoders and the last token for decoders.
     max_length : int, default=128
         Texts are truncated to this many tokens (with a warning).
     batch_size : int, default=32
@@ -131,9 +149,15 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
     label_names : sequence of str or None, default=None
         Names of the columns of an indicator ``y`` (or of integer class ids).
     checkpoint_dir : str, path-like or None, default=None
-        Write crash-safe checkpoints here after every epoch (``last/``, and
-        ``best/`` for improved epochs); ``fit`` resumes from ``last/`` when it
-        exists. See :mod:`skemo.callbacks`.
+        Write crash-safe checkpoints after every epoch to
+        ``checkpoint_dir/<fingerprint>/`` (``last/``, and ``best/`` for
+        improved epochs), a directory of this fit's own: the fingerprint
+        hashes the class, the parameters, the texts and the targets
+        (:func:`skemo.callbacks.fit_fingerprint`). ``fit`` with the same data
+        and parameters resumes from ``last/`` and ends with the model the
+        uninterrupted fit would have; other fits (the folds of a
+        cross-validation, a re-run on new data) start from scratch in their
+        own directory. See :mod:`skemo.callbacks`.
     lora_r : int or None, default=None
         Rank of LoRA adapters on the encoder's linear layers (needs ``peft``);
         None fine-tunes all weights.
@@ -143,7 +167,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         Train only the heads and projections on top of a frozen encoder (no
         gradients, evaluation mode). Texts are then encoded once per fit --
         not once per epoch -- and batches carry their pooled embeddings
-        (:mod:`skemo.utils._embedding_cache`); label texts are still encoded by the
+        (``skemo.utils._embedding_cache``); label texts are still encoded by the
         frozen encoder. The heads then train at ``head_lr``. Cannot be
         combined with ``lora_r``.
     cache_dir : str, path-like or None, default=None
@@ -151,7 +175,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         directory, keyed on the encoder's weights, pooling, precision and the
         text's token ids, so that fits sharing texts -- the folds and
         parameter points of a grid search -- encode each text only once
-        (:mod:`skemo.utils._embedding_cache`). Unused without ``freeze_encoder``.
+        (``skemo.utils._embedding_cache``). Unused without ``freeze_encoder``.
     device : str or None, default="auto"
         ``"auto"`` (or None) uses CUDA when available, else the CPU.
     precision : {"auto", "fp32", "bf16", "fp16", "int8"}, default="auto"
@@ -204,7 +228,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
     criterion = None
 
     _parameter_constraints = {
-        "pooling": [StrOptions({"auto", *POOLING_MODES})],
+        "pooling": [StrOptions({"auto", *POOLINGS})],
         "max_length": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -229,32 +253,32 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
 
     def __init__(
         self,
-        encoder=DEFAULT_ENCODER,
+        encoder: str | os.PathLike | PretrainedConfig = DEFAULT_ENCODER,
         *,
-        tokenizer=None,
-        pooling="auto",
-        max_length=128,
-        batch_size=32,
-        lr=5e-5,
-        head_lr=1e-3,
-        max_epochs=3,
-        weight_decay=0.01,
-        warmup_ratio=0.1,
-        threshold=0.5,
-        class_weight=None,
-        validation_fraction=0.1,
-        patience=2,
-        label_names=None,
-        checkpoint_dir=None,
-        lora_r=None,
-        lora_alpha=16,
-        lora_dropout=0.05,
-        freeze_encoder=False,
-        cache_dir=None,
-        device="auto",
-        precision="auto",
-        random_state=None,
-        verbose=0,
+        tokenizer: str | os.PathLike | None = None,
+        pooling: str = "auto",
+        max_length: int = 128,
+        batch_size: int = 32,
+        lr: float = 5e-5,
+        head_lr: float | None = 1e-3,
+        max_epochs: int = 3,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.1,
+        threshold: float | str = 0.5,
+        class_weight: str | None = None,
+        validation_fraction: float | None = 0.1,
+        patience: int | None = 2,
+        label_names: Sequence[str] | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
+        lora_r: int | None = None,
+        lora_alpha: float = 16,
+        lora_dropout: float = 0.05,
+        freeze_encoder: bool = False,
+        cache_dir: str | os.PathLike | None = None,
+        device: str | None = "auto",
+        precision: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
         **kwargs,
     ):
         self.encoder = encoder
@@ -284,6 +308,15 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         super().__init__(lr=lr, max_epochs=max_epochs, batch_size=batch_size,
                          device=device, verbose=verbose, **kwargs)
 
+    def __init_subclass__(cls, **kwargs):
+        # Signature and docstring list the inherited parameters (skemo.utils._docstring).
+        super().__init_subclass__(**kwargs)
+        inherit_parameters(cls, root=EmotionClassifierBase)
+
+    def __repr__(self):
+        """The class and its non-default parameters, as scikit-learn shows estimators."""
+        return estimator_repr(self)
+
     # ------------------------------------------------------------------ params
     def get_params(self, deep=True, **kwargs):
         params = super().get_params(deep=deep, **kwargs)
@@ -300,7 +333,39 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         if self.freeze_encoder and self.lora_r is not None:
             raise ValueError("freeze_encoder=True trains no encoder weight, so it cannot "
                              "train LoRA adapters (lora_r); set one of them only.")
-        resolve_device(self.device)
+        self._check_overridden_skorch_params()
+        check_device(self.device)
+
+    #: skorch parameters that skemo sets itself, with what to use instead.
+    _OVERRIDDEN_SKORCH_PARAMS = {
+        "train_split": (None, "skemo holds out validation_fraction of the data itself "
+                              "(multilabel-stratified); set validation_fraction instead"),
+        "predict_nonlinearity": ("auto", "skemo turns scores into probabilities itself "
+                                         "(sigmoid or softmax, as the targets are)"),
+    }
+
+    def _check_overridden_skorch_params(self):
+        from skorch.dataset import Dataset
+
+        for name, (default, instead) in self._OVERRIDDEN_SKORCH_PARAMS.items():
+            if getattr(self, name) is not default and getattr(self, name) != default:
+                raise ValueError(f"{type(self).__name__} does not use skorch's {name}: "
+                                 f"{instead}.")
+        if self.dataset is not Dataset:
+            raise ValueError(f"{type(self).__name__} does not use skorch's dataset: it "
+                             "builds its own text dataset (tokenised texts, padded "
+                             "batches); override get_dataset to change it.")
+
+    def _check_predict_parameters(self):
+        """The parameters read at prediction time, checked again (set_params after fit)."""
+        names = ("max_length", "batch_size", "precision", "threshold")
+        validate_parameter_constraints(
+            {name: self._parameter_constraints[name] for name in names},
+            {name: getattr(self, name) for name in names}, caller_name=type(self).__name__)
+        limit = getattr(self, "max_positions_", None)
+        if limit is not None and self.max_length > limit:
+            raise ValueError(f"max_length={self.max_length} exceeds the {limit} positions "
+                             "of the encoder; set max_length to at most that.")
 
     # ------------------------------------------------------------ initialise
     @contextlib.contextmanager
@@ -340,8 +405,19 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         return self
 
     def initialize_module(self):
-        backbone = load_backbone(self.encoder)
+        from transformers import PretrainedConfig
+
+        # transformers sets attributes of a config it builds a model from: use a copy.
+        encoder = (copy.deepcopy(self.encoder) if isinstance(self.encoder, PretrainedConfig)
+                   else self.encoder)
+        backbone = load_backbone(encoder)
         self.tokenizer_ = load_tokenizer(self.encoder, self.tokenizer)
+        self.max_positions_ = self._position_limit(backbone.config)
+        if self.max_positions_ is not None and self.max_length > self.max_positions_:
+            raise ValueError(
+                f"max_length={self.max_length} exceeds the {self.max_positions_} token "
+                f"positions of the encoder ({backbone.config.model_type}); a longer text "
+                "would crash it. Set max_length to at most that.")
         if len(self.tokenizer_) > backbone.config.vocab_size:
             raise ValueError(
                 f"The tokenizer has {len(self.tokenizer_)} tokens but the encoder's "
@@ -360,6 +436,19 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
                             f"{type(module).__name__} is not one.")
         self.module_ = module.to(self.device_)
         return self
+
+    def _position_limit(self, config):
+        """The most tokens the encoder and tokenizer take per text (None: no known limit)."""
+        limits = [getattr(config, name, None)
+                  for name in ("max_position_embeddings", "n_positions")]
+        if config.model_type in ("roberta", "xlm-roberta", "camembert", "mpnet", "longformer"):
+            # positions start after the padding index
+            limits = [None if n is None else n - config.pad_token_id - 1 for n in limits]
+        model_max = getattr(self.tokenizer_, "model_max_length", None)
+        if model_max is not None and model_max < 10**6:  # transformers' "no limit" is 1e30
+            limits.append(model_max)
+        limits = [int(n) for n in limits if isinstance(n, int) and n > 0]
+        return min(limits) if limits else None
 
     def _module_kwargs(self):
         """Extra constructor arguments of ``module`` (beyond encoder and n_labels)."""
@@ -402,7 +491,52 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         groups.append({"params": [p for p in params if id(p) in calibration],
                        "weight_decay": 0.0, "lr": CALIBRATION_LR})
         self.optimizer_ = self.optimizer([g for g in groups if g["params"]], **kwargs)
+        self.grad_scaler_ = self._make_grad_scaler()
         return self
+
+    def _make_grad_scaler(self):
+        """A gradient scaler for fp16 training (on CUDA), else None.
+
+        float16 gradients underflow to zero without loss scaling; bfloat16 has
+        float32's range and needs none.
+        """
+        if autocast_dtype(self.precision, self.device_) is not torch.float16:
+            return None
+        return torch.amp.GradScaler(torch.device(self.device_).type)
+
+    def backward(self, loss):
+        """``loss.backward()``, through the fp16 gradient scaler when there is one.
+
+        Methods that add losses of their own to a training step call this
+        rather than ``loss.backward()``.
+        """
+        scaler = getattr(self, "grad_scaler_", None)
+        (loss if scaler is None else scaler.scale(loss)).backward()
+
+    def train_step_single(self, batch, **fit_params):
+        # skorch's step, with the backward pass through ``backward`` (loss scaling)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        self.backward(loss)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def notify(self, method_name, **cb_kwargs):
+        if method_name == "on_grad_computed" and getattr(self, "grad_scaler_", None):
+            # callbacks (e.g. gradient clipping) see the true gradients
+            for name in self._optimizers:
+                self.grad_scaler_.unscale_(getattr(self, name + "_"))
+        super().notify(method_name, **cb_kwargs)
+
+    def _step_optimizer(self, step_fn):
+        scaler = getattr(self, "grad_scaler_", None)
+        if scaler is None:
+            return super()._step_optimizer(step_fn)
+        step_fn()  # gradients computed and unscaled; the scaler skips steps with inf/NaN
+        for name in self._optimizers:
+            scaler.step(getattr(self, name + "_"))
+        scaler.update()
 
     def get_default_callbacks(self):
         callbacks = list(super().get_default_callbacks())
@@ -414,7 +548,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
                 validation_macro_f1, lower_is_better=False, name="valid_f1_macro")))
         if self.checkpoint_dir is not None:
             callbacks.append(("checkpoint", EpochCheckpoint(
-                self.checkpoint_dir,
+                getattr(self, "checkpoint_path_", None),
                 monitor="valid_f1_macro_best" if self.validation_fraction else None)))
         if self.validation_fraction:
             callbacks.append(("early_stopping", EarlyStopping(
@@ -422,6 +556,13 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
                 patience=self.patience or self.max_epochs + 1, load_best=True,
                 sink=print if self.verbose else noop)))
         return callbacks
+
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        # The checkpoint runs last, to record the other callbacks' state at epoch end.
+        self.callbacks_ = sorted(self.callbacks_,
+                                 key=lambda item: isinstance(item[1], EpochCheckpoint))
+        return self
 
     # ------------------------------------------------------------------ data
     #: Whether training steps read the token ids of their batches (e.g. to build
@@ -461,9 +602,8 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         kwargs.setdefault("collate_fn", PadCollator(self.tokenizer_.pad_token_id))
         custom = {"batch_sampler", "sampler", "shuffle", "batch_size"} & set(kwargs)
         if training and not custom:
-            seed = self.seed_ + len(self.history_)
             kwargs["batch_sampler"] = LengthBucketBatchSampler(
-                dataset.lengths, self.batch_size, seed=seed)
+                dataset.lengths, self.batch_size, seed=self.seed_, epoch=len(self.history_))
         else:
             kwargs.setdefault("batch_size", self.batch_size)
         return getattr(self, prefix)(dataset, **kwargs)
@@ -520,6 +660,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         texts = check_texts(X)
         if y is None:
             raise ValueError("y is required: skemo estimators are supervised.")
+        y = as_targets(y)
         n_rows = y.shape[0] if hasattr(y, "shape") else len(y)
         if n_rows != len(texts):
             raise ValueError(f"X has {len(texts)} texts but y has {n_rows} rows.")
@@ -537,7 +678,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
                                    if balanced else None)
         return texts, Y
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X: Sequence[str], y: ArrayLike, **fit_params) -> EmotionClassifierBase:
         """Fit the model on texts ``X`` and targets ``y``.
 
         Parameters
@@ -550,23 +691,56 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         Returns
         -------
         self
+
+        Raises
+        ------
+        KeyboardInterrupt
+            When training is interrupted (Ctrl-C), after the callbacks'
+            end of training (early stopping restores its best epoch so far;
+            checkpoints of finished epochs stay, so ``fit`` resumes). The
+            estimator keeps the weights it has, with ``interrupted_ = True``
+            and no tuned thresholds, so that a script cannot go on to save
+            a half-trained model as if it were finished.
         """
         self._check_parameters()
         reset = not (self.warm_start and self.initialized_)
         texts, Y = self._prepare_fit_data(X, y, reset=reset)
         self.resumed_epochs_ = 0
         self.validation_indices_ = None  # set by get_split_datasets when training runs
+        checkpoints = reset and self.checkpoint_dir is not None
+        self.fit_fingerprint_ = fit_fingerprint(self, texts, Y) if checkpoints else None
+        self.checkpoint_path_ = (Path(self.checkpoint_dir) / self.fit_fingerprint_
+                                 if checkpoints else None)
         if reset:
             self.initialize()
             self._initialize_label_bias(Y)
-            if self.checkpoint_dir is not None:
-                self.resumed_epochs_ = restore_last_checkpoint(self, self.checkpoint_dir)
+            if checkpoints:
+                self.resumed_epochs_ = restore_last_checkpoint(self, self.checkpoint_path_)
         epochs = self.max_epochs - self.resumed_epochs_
-        if epochs > 0:
-            NeuralNet.partial_fit(self, texts, Y, _routing_method="fit", epochs=epochs,
-                                  **fit_params)
+        if epochs > 0 or self.resumed_epochs_:  # resumed: callbacks restore the best epoch
+            self._train(texts, Y, _routing_method="fit", epochs=epochs, **fit_params)
         self._finish_fit(texts, Y)
         return self
+
+    def _train(self, texts, Y, **kwargs):
+        """skorch's training, re-raising a KeyboardInterrupt that early stopping did not raise."""
+        self.interrupted_ = False
+        # An object array, not a list: skorch would index into the texts' characters.
+        NeuralNet.partial_fit(self, np.asarray(texts, dtype=object), Y, **kwargs)
+        if self.interrupted_:
+            self.thresholds_ = None
+            raise KeyboardInterrupt(f"{type(self).__name__}.fit was interrupted after "
+                                    f"{len(self.history_)} epoch(s); the model is not "
+                                    "fully trained.")
+
+    def fit_loop(self, X, y=None, epochs=None, **kwargs):
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **kwargs)
+        except KeyboardInterrupt:
+            stopped = any(isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+                          for _, cb in self.callbacks_)
+            self.interrupted_ = not stopped
+            raise
 
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Continue training for ``max_epochs`` epochs (initialising on first call).
@@ -579,10 +753,11 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         first = not self.initialized_
         texts, Y = self._prepare_fit_data(X, y, reset=first)
         self.resumed_epochs_ = 0
+        self.fit_fingerprint_ = self.checkpoint_path_ = None  # checkpoints belong to fit
         if first:
             self.initialize()
             self._initialize_label_bias(Y)
-        NeuralNet.partial_fit(self, texts, Y, **fit_params)
+        self._train(texts, Y, **fit_params)
         self._finish_fit(texts, Y)
         return self
 
@@ -613,7 +788,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         """Hook for methods that cache state (e.g. label embeddings) after fit."""
 
     # --------------------------------------------------------------- predict
-    def predict_proba(self, X):
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """Label probabilities for texts ``X``.
 
         Parameters
@@ -631,6 +806,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
 
     def _predict_proba_texts(self, X, n_labels):
         """Probabilities over ``n_labels`` columns, computed over length-sorted texts."""
+        self._check_predict_parameters()
         texts = check_texts(X)
         dataset = self.get_dataset(texts)
         order = np.argsort(dataset.lengths, kind="stable")
@@ -650,14 +826,75 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
                 start += len(block)
         return proba
 
+    def transform(self, X: Sequence[str]) -> np.ndarray:
+        """The pooled text embeddings of the fitted encoder, one row per text.
+
+        The encoder's token states pooled as the module pools them (see
+        ``pooling``), before any head or projection of the method. With
+        ``pooling="mean+normalize"`` the default MiniLM gives the embeddings
+        of sentence-transformers' ``encode``. With ``freeze_encoder`` they are the frozen encoder's,
+        read from the embedding cache where ``cache_dir`` holds them.
+
+        Parameters
+        ----------
+        X : sequence of str
+
+        Returns
+        -------
+        ndarray of shape (n_texts, hidden_size), float32
+
+        Examples
+        --------
+        >>> from skemo import FineTunedEmotionClassifier
+        >>> from skemo.datasets import load_goemotions_sample
+        >>> data = load_goemotions_sample()
+        >>> clf = FineTunedEmotionClassifier(max_epochs=0, label_names=data.target_names)
+        >>> clf.fit(data.data[:32], data.target[:32]).transform(["thanks!"]).shape
+        (1, 384)
+        """
+        check_is_fitted(self, ["classes_", "module_"])
+        texts = check_texts(X)
+        dataset = self.get_dataset(texts)
+        order = np.argsort(dataset.lengths, kind="stable")
+        encoder = self._text_encoder()
+        embeddings = np.empty((len(texts), encoder.hidden_size), dtype=np.float32)
+        start = 0
+        self.module_.eval()
+        with torch.inference_mode(), self._autocast():
+            for x, _ in self.get_iterator(dataset.subset(order)):
+                x = {key: value if value is None else to_tensor(value, device=self.device_)
+                     for key, value in x.items()}
+                block = encoder(**x).float().cpu().numpy()
+                embeddings[order[start:start + len(block)]] = block
+                start += len(block)
+        return embeddings
+
     def decision_thresholds(self):
-        """The per-label thresholds ``predict`` applies (multi-label only)."""
+        """The per-label thresholds ``predict`` applies (multi-label only).
+
+        Raises
+        ------
+        ValueError
+            If ``threshold`` is not a number in [0, 1] or ``"tuned"``, or is
+            ``"tuned"`` while the estimator has no tuned thresholds (fitted
+            without a validation split, or loaded from a mid-fit checkpoint).
+        """
+        validate_parameter_constraints(
+            {"threshold": self._parameter_constraints["threshold"]},
+            {"threshold": self.threshold}, caller_name=type(self).__name__)
         if self.threshold == "tuned":
             check_is_fitted(self, "thresholds_")
+            if self.thresholds_ is None:
+                raise ValueError(
+                    "threshold='tuned' but this estimator has no tuned thresholds "
+                    "(thresholds_ is None): it was fitted without a validation split, "
+                    "or is a checkpoint saved before the end of its fit. Set a float "
+                    "threshold, e.g. set_params(threshold=0.5), or refit with "
+                    "validation_fraction.")
             return self.thresholds_
         return np.full(len(self.classes_), float(self.threshold))
 
-    def predict(self, X):
+    def predict(self, X: Sequence[str]) -> np.ndarray | list[list[str]]:
         """Predict labels, in the same kind of ``y`` the estimator was fitted on.
 
         Parameters
@@ -675,7 +912,53 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
             encoded = proba.argmax(axis=1)
         return self.target_encoder_.inverse_transform(encoded)
 
-    def score(self, X, y, sample_weight=None):
+    def predict_label_scores(self, X, top_k=None):
+        """For each text, its labels with their probabilities, most probable first.
+
+        The output of ``transformers.pipeline("text-classification")``: one
+        list per text of ``{"label": name, "score": probability}``.
+
+        Parameters
+        ----------
+        X : sequence of str
+        top_k : None, int or "all", default=None
+            None: the labels :meth:`predict` assigns (thresholds applied;
+            the most probable one for single-label models). An int ``k``: the
+            ``k`` most probable labels, whatever the thresholds. ``"all"``:
+            every label.
+
+        Returns
+        -------
+        list of list of dict
+
+        Examples
+        --------
+        >>> import skemo
+        >>> clf = skemo.pretrained("goemotions")  # doctest: +SKIP
+        >>> clf.predict_label_scores(["Thank you so much!"], top_k=1)  # doctest: +SKIP
+        [[{'label': 'gratitude', 'score': 0.97}]]
+        """
+        return self._label_scores(self.predict_proba(X), top_k)
+
+    def _label_scores(self, proba, top_k):
+        """:meth:`predict_label_scores` from the probabilities ``proba``."""
+        if not (top_k is None or top_k == "all"
+                or (isinstance(top_k, Integral) and not isinstance(top_k, bool) and top_k >= 1)):
+            raise ValueError(f"top_k must be None, a positive int or 'all', got {top_k!r}.")
+        if top_k is not None:
+            chosen = np.ones_like(proba, dtype=bool)
+        elif self.multilabel_:
+            chosen = apply_thresholds(proba, self.decision_thresholds()).astype(bool)
+        else:
+            chosen = np.eye(proba.shape[1], dtype=bool)[proba.argmax(axis=1)]
+        limit = None if top_k in (None, "all") else top_k
+        names = self.label_names_
+        return [[{"label": names[j], "score": float(row[j])}
+                 for j in np.argsort(-row, kind="stable") if picks[j]][:limit]
+                for row, picks in zip(proba, chosen)]
+
+    def score(self, X: Sequence[str], y: ArrayLike, sample_weight: ArrayLike | None = None
+              ) -> float:
         """Macro-averaged F1 of ``predict(X)`` against ``y``.
 
         skemo's estimators score with macro-F1 (not accuracy): emotion label
@@ -695,7 +978,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
                         zero_division=0)
 
     # ------------------------------------------------------------ persistence
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         """Save the fitted estimator to directory ``path`` (safetensors + JSON).
 
         Load it back with :func:`skemo.load`; loading never unpickles.
@@ -703,6 +986,51 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         from skemo.persistence import save_estimator
 
         save_estimator(self, path)
+
+    def save_pretrained(self, save_directory, **card):
+        """Save to ``save_directory`` as :meth:`save` does, with model card keywords.
+
+        ``**card`` goes to :func:`skemo.model_card.model_card` (``datasets``,
+        ``license``, ``metrics``, ``model_id``). Load with :meth:`from_pretrained`.
+        """
+        from skemo.persistence import save_estimator
+
+        save_estimator(self, save_directory, card=card)
+
+    def push_to_hub(self, repo_id, **kwargs):
+        """Upload the fitted estimator to a Hugging Face Hub repository.
+
+        See :func:`skemo.hub.push_to_hub` for the keywords (``token``,
+        ``private``, ``revision``, ``commit_message``, ``create_pr``, ``card``).
+
+        Returns
+        -------
+        huggingface_hub.CommitInfo
+        """
+        from skemo.hub import push_to_hub
+
+        return push_to_hub(self, repo_id, **kwargs)
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, **kwargs):
+        """Load a saved estimator from a directory or a Hub id (``"org/name"``).
+
+        See :func:`skemo.hub.from_pretrained` for the keywords (``revision``,
+        ``token``, ``cache_dir``, ``local_files_only``, ``device``).
+
+        Raises
+        ------
+        TypeError
+            If the saved estimator is not an instance of this class.
+        """
+        from skemo.hub import from_pretrained
+
+        est = from_pretrained(name_or_path, **kwargs)
+        if not isinstance(est, cls):
+            raise TypeError(f"{name_or_path} holds a {type(est).__name__}, not a "
+                            f"{cls.__name__}; load it with skemo.load or "
+                            f"{type(est).__name__}.from_pretrained.")
+        return est
 
     def __setstate__(self, state):
         requested = state["device"]

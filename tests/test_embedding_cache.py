@@ -1,5 +1,7 @@
 """freeze_encoder: frozen encoders, precomputed embeddings and their per-text cache."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -255,3 +257,30 @@ def test_methods_that_need_token_ids_train_the_frozen_encoder_on_token_batches(
     embeddings = frozen(FineTunedEmotionClassifier, **params).fit(X, Y)
     np.testing.assert_allclose(tokens.predict_proba(X), embeddings.predict_proba(X),
                                atol=1e-5)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "drop_rows", "garbage_keys"])
+def test_a_corrupted_shard_is_rebuilt(tmp_path, damage):
+    """Item 18: an unreadable shard is deleted with a warning and its texts encoded again."""
+    encoder = TextEncoder(load_backbone(tiny_bert()), "mean", frozen=True)
+    rows = [[101, 7, 102], [101, 8, 9, 102], [101, 102]]
+    expected = frozen_embeddings(encoder, rows, pad_token_id=0, device="cpu",
+                                 precision="fp32", cache_dir=tmp_path)
+    [shard] = list(tmp_path.glob("*/*.keys.npy"))
+    embeddings = shard.with_name(shard.name.replace(".keys.npy", ".npy"))
+    if damage == "truncate":
+        embeddings.write_bytes(embeddings.read_bytes()[:200])
+    elif damage == "drop_rows":
+        np.save(embeddings, np.load(embeddings)[:2])
+    else:
+        shard.write_bytes(b"not a numpy file")
+    with pytest.warns(UserWarning, match="unreadable; deleting it"):
+        again = frozen_embeddings(encoder, rows, pad_token_id=0, device="cpu",
+                                  precision="fp32", cache_dir=tmp_path)
+    np.testing.assert_array_equal(again, expected)
+    assert not shard.exists()
+    assert len(list(tmp_path.glob("*/*.keys.npy"))) == 1  # the rebuilt shard
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # read back without complaint
+        frozen_embeddings(encoder, rows, pad_token_id=0, device="cpu", precision="fp32",
+                          cache_dir=tmp_path)

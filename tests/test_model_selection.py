@@ -1,6 +1,8 @@
 import iterstrat.ml_stratifiers as ml_stratifiers
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.model_selection import train_test_split
 
 import skemo.model_selection as model_selection
@@ -143,3 +145,29 @@ def test_validation_split_rejects_empty_side_and_bad_targets():
         validation_split(np.array([0]), 0.5)
     with pytest.raises(ValueError, match="continuous"):
         validation_split(np.linspace(0, 1, 10), 0.2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_samples=st.integers(20, 300), n_labels=st.integers(2, 30),
+       train=st.integers(1, 10**6), test=st.floats(0.05, 0.5), seed=st.integers(0, 10**6))
+def test_split_sides_have_exactly_the_requested_sizes(n_samples, n_labels, train, test, seed):
+    """Item 10: iterative stratification's sizes are corrected (1 -> 0, 5 -> 2 before)."""
+    rng = np.random.RandomState(seed)
+    Y = (rng.rand(n_samples, n_labels) < rng.uniform(0.02, 0.4, n_labels)).astype(int)
+    X = np.arange(n_samples)
+    n_test = int(np.ceil(test * n_samples))
+    n_train = 1 + train % (n_samples - n_test)
+    X_train, X_test = multilabel_train_test_split(X, train_size=n_train, test_size=n_test,
+                                                  random_state=seed, stratify=Y)[:2]
+    assert (len(X_train), len(X_test)) == (n_train, n_test)
+    assert not set(X_train) & set(X_test)
+
+
+def test_many_labels_small_train_side_is_exact():
+    from skemo.datasets import load_goemotions_sample
+
+    X, Y = load_goemotions_sample(return_X_y=True)
+    for n_train in (1, 5, 100):
+        X_train, X_test = multilabel_train_test_split(X, train_size=n_train, test_size=0.2,
+                                                      random_state=0, stratify=Y)[:2]
+        assert (len(X_train), len(X_test)) == (n_train, 201)

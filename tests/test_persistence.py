@@ -69,3 +69,158 @@ def test_mismatched_label_count_is_refused(saved, tmp_path):
 def test_not_a_save_directory(tmp_path):
     with pytest.raises(ValueError, match="not a saved skemo estimator"):
         skemo.load(tmp_path)
+
+
+# ----------------------------------------------------------- every parameter (item 3)
+@pytest.mark.parametrize("name, params", [
+    ("TACOClassifier", {"module__embedding_dim": 16, "criterion__temperature": 0.3}),
+    ("FineTunedEmotionClassifier", {"module__dropout": 0.2, "optimizer__betas": (0.8, 0.9),
+                                    "iterator_train__num_workers": 0}),
+])
+def test_prefixed_parameters_are_saved(name, params, multilabel_data, tmp_path):
+    X, Y, _ = multilabel_data
+    est = dict(skemo.all_estimators())[name](**tiny_params(max_epochs=1, **params))
+    est.fit(X, Y).save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "skemo.json").read_text())
+    for key, value in params.items():
+        assert meta["params"][key] == (list(value) if isinstance(value, tuple) else value)
+    loaded = skemo.load(tmp_path / "m")
+    for key in params:
+        assert loaded.get_params()[key] == pytest.approx(params[key])
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+
+
+@pytest.mark.parametrize("version", [0, 3, "2", None])
+def test_unknown_format_version_is_refused(saved, tmp_path, version):
+    _, path, _ = saved
+    copy = copy_save(path, tmp_path / "v")
+    meta = json.loads((copy / "skemo.json").read_text())
+    meta["format_version"] = version
+    (copy / "skemo.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=f"format_version {version!r}; this skemo reads"):
+        skemo.load(copy)
+
+
+@pytest.mark.parametrize("key", ["class", "params", "pooling", "target", "thresholds"])
+def test_a_missing_key_is_named(saved, tmp_path, key):
+    """Item 17: a tampered skemo.json gives a ValueError naming the key, not a KeyError."""
+    _, path, _ = saved
+    copy = copy_save(path, tmp_path / "k")
+    meta = json.loads((copy / "skemo.json").read_text())
+    del meta[key]
+    (copy / "skemo.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=f"the key '{key}' is missing"):
+        skemo.load(copy)
+
+
+# -------------------------------------------------------------- atomic saves (item 4)
+def test_a_crash_mid_save_leaves_the_previous_save(saved, tmp_path, monkeypatch):
+    est, path, X = saved
+    target = copy_save(path, tmp_path / "model")
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    from safetensors import torch as safetensors_torch
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(safetensors_torch, "save_model", crash)
+    est.set_params(threshold=0.3)
+    try:
+        with pytest.raises(OSError, match="disk full"):
+            est.save(target)
+    finally:
+        est.set_params(threshold=0.5)
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+    assert skemo.load(target).threshold == 0.5
+
+
+def test_concurrent_writers_take_turns(saved, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    est, _, X = saved
+    target = tmp_path / "shared"
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: est.save(target), range(8)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".shared.lock", "shared"]
+    np.testing.assert_array_equal(skemo.load(target).predict_proba(X[:4]),
+                                  est.predict_proba(X[:4]))
+
+
+def dead_pid():
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    return int(child.stdout)
+
+
+def test_a_kill_between_the_renames_loses_nothing(saved, tmp_path):
+    """The old save, moved aside by a writer killed before moving the new one in, comes back."""
+    import socket
+
+    est, path, X = saved
+    aside = tmp_path / f".model.old-{socket.gethostname()}-{dead_pid()}-0123abcd"
+    copy_save(path, aside)
+    stale_tmp = tmp_path / f".model.tmp-{socket.gethostname()}-{dead_pid()}-4567abcd"
+    stale_tmp.mkdir()
+    loaded = skemo.load(tmp_path / "model")
+    np.testing.assert_array_equal(loaded.predict_proba(X[:4]), est.predict_proba(X[:4]))
+    est.save(tmp_path / "model")  # the next write cleans the dead writer's leftovers
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".model.lock", "model"]
+
+
+def test_saving_over_a_directory_of_other_files_is_refused(saved, tmp_path):
+    est, _, _ = saved
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not a skemo save, which saving would delete"):
+        est.save(tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+# ------------------------------------------------ precision and device (items 11, 15)
+def test_the_resolved_precision_is_saved(multilabel_data, tmp_path, monkeypatch):
+    from skemo.persistence import resolved_precision
+    from skemo.utils import _precision
+
+    X, Y, _ = multilabel_data
+    est = FineTunedEmotionClassifier(**tiny_params(max_epochs=1, precision="auto"))
+    est.fit(X, Y).save(tmp_path / "m")
+    saved_precision = json.loads((tmp_path / "m" / "skemo.json").read_text())["params"][
+        "precision"]
+    assert saved_precision == resolved_precision("auto", "cpu") != "auto"
+    expected = est.predict_proba(X)
+    _precision.cpu_supports_bf16.cache_clear()
+    monkeypatch.setattr(_precision, "cpu_supports_bf16", lambda: False)  # another CPU
+    loaded = skemo.load(tmp_path / "m")
+    assert loaded.precision == saved_precision
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+
+
+def test_a_model_saved_on_cuda_loads_where_there_is_none(saved, tmp_path, monkeypatch):
+    import torch
+
+    est, path, X = saved
+    copy = copy_save(path, tmp_path / "gpu")
+    meta = json.loads((copy / "skemo.json").read_text())
+    meta["params"]["device"] = "cuda"
+    (copy / "skemo.json").write_text(json.dumps(meta))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = skemo.load(copy)
+    assert loaded.device == "auto" and loaded.device_ == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(X[:4]), est.predict_proba(X[:4]))
+    assert skemo.load(copy, device="cpu").device == "cpu"
+
+
+@pytest.mark.parametrize("device, message", [
+    ("tpu", "not a device skemo can use"),
+    ("cuda", "CUDA is not available"),
+])
+def test_an_unusable_device_is_refused_at_fit(device, message, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    est = FineTunedEmotionClassifier(**tiny_params(max_epochs=1, device=device))
+    with pytest.raises(ValueError, match=message):
+        est.fit(["a", "b"] * 10, ["joy", "fear"] * 10)

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skemo.utils._targets import TargetConverter, target_kind
 
@@ -67,3 +69,80 @@ def test_state_round_trip():
     enc = TargetConverter().fit([["joy"], ["fear", "joy"]])
     again = TargetConverter.from_state("label_lists", ["fear", "joy"], ["fear", "joy"])
     np.testing.assert_array_equal(again.transform([["joy"]]), enc.transform([["joy"]]))
+
+
+# ----------------------------------------------------- columns by name (item 7)
+def test_dataframe_columns_are_matched_by_name():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame([[1, 0, 0], [0, 1, 1]], columns=["joy", "fear", "anger"])
+    enc = TargetConverter().fit(frame)
+    expected = enc.transform(frame)
+    np.testing.assert_array_equal(enc.transform(frame[["anger", "joy", "fear"]]), expected)
+    with pytest.raises(ValueError, match=r"columns of y \['joy', 'fear', 'rage'\] are not"):
+        enc.transform(frame.set_axis(["joy", "fear", "rage"], axis=1))
+    positional = pd.DataFrame(frame.to_numpy())  # default RangeIndex: by position
+    np.testing.assert_array_equal(enc.transform(positional), expected)
+    with pytest.raises(ValueError, match="are not the labels"):
+        TargetConverter(["a", "b", "c"]).fit(frame)  # label_names contradict the columns
+
+
+@settings(max_examples=30, deadline=None)
+@given(order=st.permutations(range(5)), seed=st.integers(0, 1000))
+def test_any_column_order_encodes_alike(order, seed):
+    pd = pytest.importorskip("pandas")
+    names = ["a", "b", "c", "d", "e"]
+    Y = np.random.RandomState(seed).randint(0, 2, (6, 5))
+    frame = pd.DataFrame(Y, columns=names)
+    enc = TargetConverter().fit(frame)
+    shuffled = frame[[names[i] for i in order]]
+    np.testing.assert_array_equal(enc.transform(shuffled), Y.astype(np.float32))
+
+
+# -------------------------------------------- ambiguous and bad labels (items 8, 16)
+def test_indicator_rows_as_lists_warn():
+    with pytest.warns(UserWarning, match="rows of 3 zeros and ones: it is read as label"):
+        enc = TargetConverter().fit([[1, 0, 0], [0, 1, 1]])
+    assert enc.kind == "label_lists" and enc.classes_.tolist() == [0, 1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(allow_nan=False), min_size=1, max_size=20))
+def test_float_labels_are_whole_finite_numbers_or_refused(values):
+    whole = all(np.isfinite(v) and float(v).is_integer() for v in values)
+    if whole:
+        assert len(TargetConverter().fit(values).classes_) == len(set(values))
+    else:
+        with pytest.raises(ValueError, match="continuous value|must be finite"):
+            TargetConverter().fit(values)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.one_of(st.text(min_size=1, max_size=3), st.integers(-5, 5)),
+                min_size=2, max_size=12))
+def test_labels_of_mixed_types_are_refused(values):
+    kinds = {type(v) for v in values}
+    if len(kinds) > 1:
+        with pytest.raises(ValueError, match="mixes label types"):
+            TargetConverter().fit(values)
+    else:
+        assert len(TargetConverter().fit(values).classes_) == len(set(values))
+
+
+@pytest.mark.parametrize("label_names, y, error, message", [
+    ("joy", [0, 1], TypeError, "not the single string 'joy'"),
+    (["a", "b", "a"], [0, 1, 2], ValueError, "'a' twice"),
+    (["a"], [0, 1], ValueError, r"class ids \[0, 1\] but label_names has 1"),
+    (None, [[], []], ValueError, "every label list of y is empty"),
+])
+def test_bad_label_names_and_empty_label_sets(label_names, y, error, message):
+    with pytest.raises(error, match=message):
+        TargetConverter(label_names).fit(y)
+
+
+def test_targets_given_through_array_only():
+    class ArrayOnly:
+        def __array__(self, dtype=None, copy=None):
+            return np.array(["joy", "fear", "joy"])
+
+    enc = TargetConverter().fit(ArrayOnly())
+    assert enc.transform(ArrayOnly()).tolist() == [1, 0, 1]

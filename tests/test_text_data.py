@@ -52,3 +52,13 @@ def test_dataset_subset_keeps_targets_aligned():
     sub = ds.subset(np.array([2, 0]))
     assert sub.lengths.tolist() == [3, 1]
     assert sub[0] == ([1, 2, 3], 2)
+
+
+def test_bucket_sampler_epochs_depend_on_seed_and_epoch_number_only():
+    """A resumed fit's sampler, started at epoch e, draws what the uninterrupted one drew."""
+    lengths = np.random.RandomState(0).randint(1, 40, 200)
+    uninterrupted = LengthBucketBatchSampler(lengths, batch_size=8, bucket_size=3, seed=7)
+    epochs = [list(uninterrupted) for _ in range(4)]
+    resumed = LengthBucketBatchSampler(lengths, batch_size=8, bucket_size=3, seed=7, epoch=2)
+    assert [list(resumed), list(resumed)] == epochs[2:]
+    assert epochs[0] != epochs[1]
