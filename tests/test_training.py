@@ -94,3 +94,24 @@ def test_batch_order_depends_on_seed_and_epoch_only(multilabel_data):
     third = list(est.get_iterator(dataset, training=True).batch_sampler)
     assert third == epochs[2] != epochs[1]
     assert np.array_equal(sorted(i for b in third for i in b), np.arange(len(X)))
+
+
+def test_the_declared_floors_cover_the_apis_fit_uses():
+    """``fit`` passes skorch's ``_routing_method`` (skorch 1.4) and uses ``torch.amp.GradScaler``
+    (torch 2.3); ``.ci/min-versions`` installs the floors and runs the tests on them."""
+    import inspect
+    import os
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from packaging.version import Version
+    from skorch import NeuralNet
+
+    root = Path(__file__).parent.parent
+    floors = {re.split(r"[>=\[ ]", r)[0]: Version(r.split(">=")[1])
+              for r in tomllib.loads((root / "pyproject.toml").read_text())["project"][
+                  "dependencies"] if ">=" in r}
+    assert floors["skorch"] >= Version("1.4") and floors["torch"] >= Version("2.3")
+    assert "_routing_method" in inspect.signature(NeuralNet.fit_loop).parameters
+    assert os.access(root / ".ci" / "min-versions", os.X_OK)
