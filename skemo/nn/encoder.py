@@ -16,8 +16,10 @@ BERT or RoBERTa and the last non-padding token for decoder-only models
 (Llama, Qwen, Gemma).
 
 A pooling is named by its mode, with ``"+normalize"`` appended when the
-pooled vectors are L2-normalised: ``"mean+normalize"`` for the default
-MiniLM, as sentence-transformers' ``encode`` computes its embeddings.
+pooled vectors are L2-normalised: ``"mean+normalize"`` is how the default
+MiniLM's ``encode`` computes its embeddings in sentence-transformers. Models
+train on the declared mode without the normalisation unless asked for it
+(see :func:`default_pooling`).
 """
 
 import json
@@ -257,11 +259,19 @@ def sentence_transformers_pooling(encoder):
 
 
 def default_pooling(encoder, config):
-    """Pooling that matches how ``encoder`` was trained.
+    """Pooling that matches how ``encoder`` was trained (``pooling="auto"``).
 
-    The pooling a sentence-transformers checkpoint declares (see
-    :func:`~skemo.nn.encoder.sentence_transformers_pooling`), else the last token for
-    decoder-only models and the first (``[CLS]``) token for other encoders.
+    The mode a sentence-transformers checkpoint declares (see
+    :func:`~skemo.nn.encoder.sentence_transformers_pooling`), else the last
+    token for decoder-only models and the first (``[CLS]``) token for other
+    encoders.
+
+    A ``Normalize`` module of the checkpoint is *not* applied: on unit-length
+    vectors a linear head's logits move about 4 times slower per step than on
+    MiniLM's mean-pooled states (norm about 4), and a default 3-epoch fit on
+    the GoEmotions sample fell from macro-F1 0.05 to 0.00 with it. Pass
+    ``pooling=sentence_transformers_pooling(encoder)`` (``"mean+normalize"``
+    for MiniLM) for the embeddings of sentence-transformers' ``encode``.
 
     Parameters
     ----------
@@ -280,7 +290,7 @@ def default_pooling(encoder, config):
     >>> from skemo.nn.encoder import default_pooling, resolve_encoder
     >>> cfg = AutoConfig.from_pretrained(resolve_encoder("all-MiniLM-L6-v2"))
     >>> default_pooling("all-MiniLM-L6-v2", cfg)
-    'mean+normalize'
+    'mean'
     """
     from transformers.models.auto.modeling_auto import (
         MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
@@ -289,7 +299,7 @@ def default_pooling(encoder, config):
 
     declared = sentence_transformers_pooling(encoder)
     if declared is not None:
-        return declared
+        return split_pooling(declared)[0]
     model_type = config.model_type
     if (
         model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
