@@ -300,3 +300,14 @@ def test_piping_into_head_ends_quietly(model, tmp_path):
     assert len(done.stdout.splitlines()) == 2
     assert "Broken pipe" not in done.stderr and "BrokenPipeError" not in done.stderr
     assert done.returncode == 0, done.stderr
+
+
+def test_a_malformed_dataset_file_names_file_and_line(tmp_path, capsys):
+    folder = tmp_path / "goemotions" / "original"
+    folder.mkdir(parents=True)
+    (folder / "train.tsv").write_text("good text\t1\tid1\nbad text\t1,x\tid2\n",
+                                      encoding="utf-8")
+    status, _, err = run(capsys, ["fit", "--method", "finetuned", "--data", "goemotions",
+                                  "--data-home", str(tmp_path), "--out", str(tmp_path / "m")])
+    assert status == 2 and err.count("\n") == 1
+    assert f"{folder / 'train.tsv'}, line 2: expected a text" in err

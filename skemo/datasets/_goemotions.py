@@ -32,12 +32,25 @@ def _read_tsv(path, label_set):
     The csv module undoes the quoting of texts that contain quotes; a plain
     ``split("\\t")`` would leave the quote characters in.
     """
+    n_labels = len(label_names(label_set))
+    texts, rows = [], []
     with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f, delimiter="\t"))
-    texts = [text for text, _, _ in rows]
-    target = np.zeros((len(rows), len(label_names(label_set))), dtype=np.uint8)
-    for row, (_, ids, _) in enumerate(rows):
-        target[row, [int(i) for i in ids.split(",")]] = 1
+        reader = csv.reader(f, delimiter="\t")
+        for fields in reader:
+            try:
+                text, ids, _ = fields
+                label_ids = [int(i) for i in ids.split(",")]
+                if not all(0 <= i < n_labels for i in label_ids):
+                    raise ValueError
+            except ValueError:
+                raise ValueError(f"{path}, line {reader.line_num}: expected a text, comma-"
+                                 f"separated label ids in [0, {n_labels}) and a comment id, "
+                                 f"tab-separated; got {fields!r:.120}.") from None
+            texts.append(text)
+            rows.append(label_ids)
+    target = np.zeros((len(rows), n_labels), dtype=np.uint8)
+    for row, label_ids in enumerate(rows):
+        target[row, label_ids] = 1
     return texts, target
 
 
