@@ -131,3 +131,32 @@ def test_clone_pickle_and_errors(multilabel_data):
     with pytest.raises(ValueError, match="f1_weight"):
         FineTunedEmotionClassifier(**tiny_params(
             max_epochs=1, callbacks=[SelectCheckpoint(f1_weight=-1)])).fit(X, Y)
+
+
+def test_a_resumed_fit_keeps_the_selection_of_the_epochs_before(multilabel_data, tmp_path,
+                                                                monkeypatch):
+    """The best epoch, score and weights of SelectCheckpoint survive an interrupted fit."""
+    X, Y, _ = multilabel_data
+    params = tiny_params(max_epochs=4, patience=None, validation_fraction=0.25,
+                         checkpoint_dir=tmp_path)
+    whole = FineTunedEmotionClassifier(**params, callbacks=[SelectCheckpoint()])
+    whole.set_params(checkpoint_dir=tmp_path / "whole").fit(X, Y)
+    on_epoch_begin = FineTunedEmotionClassifier.on_epoch_begin
+
+    def interrupt_after_three(self, net, **kwargs):
+        if len(net.history) == 3:
+            raise KeyboardInterrupt
+        on_epoch_begin(self, net, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FineTunedEmotionClassifier, "on_epoch_begin", interrupt_after_three)
+        with pytest.raises(KeyboardInterrupt):
+            FineTunedEmotionClassifier(**params, callbacks=[SelectCheckpoint()]).fit(X, Y)
+    resumed = FineTunedEmotionClassifier(**params, callbacks=[SelectCheckpoint()]).fit(X, Y)
+    assert resumed.resumed_epochs_ == 3
+    select = [cb for _, cb in resumed.callbacks_ if isinstance(cb, SelectCheckpoint)][0]
+    reference = [cb for _, cb in whole.callbacks_ if isinstance(cb, SelectCheckpoint)][0]
+    assert select.best_epoch_ == reference.best_epoch_
+    assert (resumed.history[:, "valid_selection_score_best"]
+            == whole.history[:, "valid_selection_score_best"])
+    np.testing.assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
