@@ -3,9 +3,10 @@
 :class:`EmotionClassifierBase` *subclasses* :class:`skorch.NeuralNet` (rather
 than wrapping one) so that an estimator is at once a scikit-learn classifier
 and a skorch net: users keep skorch's training loop, history, callbacks,
-``warm_start``/``partial_fit``, ``KeyboardInterrupt`` handling, prefixed
-parameters (``optimizer__betas``, ``iterator_train__num_workers``,
-``callbacks__print_log__...``) and mixins such as ``AccelerateMixin``.
+``warm_start``/``partial_fit``, prefixed parameters (``optimizer__betas``,
+``iterator_train__num_workers``, ``callbacks__print_log__...``) and mixins
+such as ``AccelerateMixin``. Unlike skorch, a ``KeyboardInterrupt`` during
+``fit`` is raised again once the callbacks have finished (see ``fit``).
 
 What the base adds, once for all methods:
 

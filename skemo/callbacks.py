@@ -598,7 +598,7 @@ class SelectCheckpoint(EpochScoring):
             self.best_model_weights_ = deepcopy(net.module_.state_dict())
 
     def checkpoint_state(self):
-        """The best score, epoch and weights so far, for a resumed fit (see :class:`EpochCheckpoint`)."""
+        """The best score, epoch and weights so far, for a resumed fit (:class:`EpochCheckpoint`)."""
         return {"best_score_": float(self.best_score_), "best_epoch_": self.best_epoch_,
                 "weights": self.best_model_weights_}
 

@@ -214,7 +214,7 @@ def test_a_model_saved_on_cuda_loads_where_there_is_none(saved, tmp_path, monkey
 
 
 @pytest.mark.parametrize("device, message", [
-    ("tpu", "not a device skemo can use"),
+    ("tpu", "is not one of 'auto', 'cpu'"),
     ("cuda", "CUDA is not available"),
 ])
 def test_an_unusable_device_is_refused_at_fit(device, message, monkeypatch):

@@ -93,15 +93,15 @@ def check_device(device):
     >>> check_device("tpu")
     Traceback (most recent call last):
     ...
-    ValueError: device='tpu' is not a device skemo can use: 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'.
+    ValueError: device='tpu' is not one of 'auto', 'cpu', 'cuda', 'cuda:N' and 'mps'.
     """
     import torch
 
     from skemo.utils._precision import resolve_device
 
     resolved = resolve_device(device)
-    unusable = ValueError(f"device={device!r} is not a device skemo can use: 'auto', "
-                          "'cpu', 'cuda', 'cuda:N' or 'mps'.")
+    unusable = ValueError(f"device={device!r} is not one of 'auto', 'cpu', 'cuda', "
+                          "'cuda:N' and 'mps'.")
     try:
         kind = torch.device(resolved)
     except (RuntimeError, TypeError):
