@@ -228,7 +228,11 @@ def saved_params(est):
     """
     all_params = est.get_params(deep=False)
     names = _constructor_names(est) + [n for n in all_params if n not in _constructor_names(est)]
-    defaults = type(est)().get_params(deep=False)
+    required = {p.name: getattr(est, p.name)
+                for p in inspect.signature(type(est).__init__).parameters.values()
+                if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+                and p.name != "self"}
+    defaults = type(est)(**required).get_params(deep=False)
     params, dropped = {}, []
     for name in names:
         if name.startswith("callbacks__"):
