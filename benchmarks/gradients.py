@@ -53,7 +53,8 @@ def measure(method, dataset, args):
     params = {"label_names": train.target_names, "random_state": args.seed,
               "max_length": 64, "validation_fraction": None, "threshold": 0.5,
               "max_epochs": 1, **dict(args.param)}
-    est = ESTIMATORS[method](**params)
+    # initialised on the whole split (zero epochs), so that every class is known
+    est = ESTIMATORS[method](**{**params, "max_epochs": 0}).fit(train.data, target)
     size = args.batch_size or est.batch_size
     measured = list(batches(train.data, target, args.batches, size, rng))
     start = mean_norms(est, measured)

@@ -123,6 +123,29 @@ def test_circumplex_sanity():
     assert c["furious"][1] > c["annoyed"][1]
 
 
+#: Label sets of common emotion data sets beyond the bundled ones.
+COMMON_LABEL_SETS = {
+    "ISEAR": ["joy", "fear", "anger", "sadness", "disgust", "shame", "guilt"],
+    "CrowdFlower emotion in text": ["empty", "sadness", "enthusiasm", "neutral", "worry",
+                                    "surprise", "love", "fun", "hate", "happiness",
+                                    "boredom", "relief", "anger"],
+    "Ekman + contempt": ["anger", "disgust", "fear", "joy", "sadness", "surprise", "contempt"],
+    "EmoContext": ["happy", "sad", "angry", "others"],
+    "Plutchik intensities": ["serenity", "ecstasy", "rage", "terror", "sorrow"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMMON_LABEL_SETS))
+def test_circumplex_covers_common_emotion_data_sets(name):
+    coordinates = circumplex_coordinates()
+    assert not set(COMMON_LABEL_SETS[name]) - set(coordinates)
+    # inflections share their coordinates; shame and guilt are unpleasant
+    assert coordinates["shame"] == coordinates["ashamed"]
+    assert coordinates["guilt"] == coordinates["guilty"]
+    assert coordinates["happiness"] == coordinates["joy"]
+    assert coordinates["boredom"][1] < 0 < coordinates["rage"][1]
+
+
 def test_circumplex_source_is_stated():
     source = load_json("circumplex.json")["_source"]
     assert "Russell (1980)" in source and "Scherer (2005)" in source

@@ -1,7 +1,8 @@
 """``DefinitionAuxiliaryClassifier``: the baseline, trained alongside emotion-definition tasks.
 
 Seed paper: "Fine-Grained Emotion Prediction by Modeling Emotion Definitions"
-(Singh, Brahma, Rai and Modi, ACII 2021; see ``METHODS.md``).
+(G. Singh, D. Brahma, P. Rai and A. Modi, 9th International Conference on
+Affective Computing and Intelligent Interaction, ACII 2021; arXiv:2107.12135).
 """
 
 import warnings

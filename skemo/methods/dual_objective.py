@@ -1,7 +1,8 @@
 """``DualObjectiveClassifier``: text-label similarity plus a classification head.
 
 Seed paper: "Do We Need a Classifier? Dual Objectives Go Beyond Baselines in
-Fine-Grained Emotion Classification" (see ``METHODS.md``).
+Fine-Grained Emotion Classification", preprint (Zenodo, version v1, 1 January
+2026).
 """
 
 from numbers import Real
@@ -161,7 +162,7 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
     Notes
     -----
     The paper is available to us only as an abstract, so the formulation is
-    skemo's reading of it (``METHODS.md``). Deviations: the head reads the
+    skemo's reading of it. Deviations: the head reads the
     projected embedding before its normalisation, and the similarity view's
     probabilities use skemo's learned offset ``b``.
 

@@ -1,7 +1,8 @@
 """``MultiHeadValenceClassifier``: emotion, valence and intensity heads with an exclusivity loss.
 
 Seed paper: "CMHL: Contrastive Multi-Head Learning for Emotionally Consistent
-Text Classification" (see ``METHODS.md``).
+Text Classification" (M. Elgabry et al., October University for Modern
+Sciences and Arts and Qatar University; preprint).
 """
 
 from numbers import Real
@@ -244,16 +245,18 @@ class MultiHeadValenceClassifier(EmotionClassifierBase):
 
         L = L_{emo} + \\lambda_v L_{val} + \\lambda_i L_{int}
             + \\lambda_c L_{excl}, \\qquad
-        L_{excl} = \\operatorname{mean}_{b, (i, j)}
+        L_{excl} = \\operatorname{mean}_{b} \\sum_{(i, j)}
             \\max\\big(0, \\min(p_{b,i}, p_{b,j}) - \\theta_{ij}\\big)
 
-    with ``L_emo`` the baseline's BCE (CE single-label), ``L_val`` and
+    with ``L_emo`` the baseline's BCE summed over the labels (CE
+    single-label), so that all four terms are losses per text, ``L_val`` and
     ``L_int`` cross-entropies, and ``(i, j)`` every pair of a
     positive-valence (``v ≥ 0.1``) and a negative-valence (``v ≤ -0.1``)
     label; ``p`` are the emotion probabilities (sigmoid multi-label, softmax
     single-label) and ``θ_ij = θ_0 + γ (1 - d_ij)`` with ``d_ij`` the
     normalised circumplex distance of the two labels
-    (:func:`~skemo.losses.exclusivity_margins`).
+    (:func:`~skemo.losses.exclusivity_margins`). Multi-label, a pair that is
+    gold for a text is not penalised for that text.
 
     Parameters
     ----------
@@ -262,14 +265,17 @@ class MultiHeadValenceClassifier(EmotionClassifierBase):
         ``{label: (valence, arousal)}`` in [-1, 1], overriding or adding to
         the built-in coordinates (:func:`skemo.labels.circumplex_coordinates`),
         looked up by label name. A label with no coordinates fails ``fit``.
-    lambda_valence : float, default=1.0
-        λ_v, weight of the valence head's loss.
-    lambda_intensity : float, default=1.0
+    lambda_valence : float, default=0.5
+        λ_v, weight of the valence head's loss. At 0.5 (with λ_i) each head's
+        encoder gradient starts at about 0.5-0.7x the emotion term's, on
+        SemEval E-c and GoEmotions alike (``benchmarks/gradients.py``).
+    lambda_intensity : float, default=0.5
         λ_i, weight of the intensity head's loss.
     lambda_exclusivity : float, default=0.4
         λ_c, weight of the exclusivity loss (the paper's value).
-    theta0 : float, default=0.1
-        Base co-activation margin θ_0 (the default of ``exclusivity_margins``).
+    theta0 : float, default=0.02
+        Base co-activation margin θ_0 (the default of ``exclusivity_margins``;
+        margins then lie in [0.02, 0.22]).
     gamma : float, default=0.2
         Extra margin γ for close pairs (the default of ``exclusivity_margins``).
     gating : bool, default=False
@@ -287,8 +293,10 @@ class MultiHeadValenceClassifier(EmotionClassifierBase):
     Notes
     -----
     Deviations from the paper: its valence/intensity loss weights are not
-    given (``METHODS.md`` sets 1.0), nor are θ_0 and γ; ``L_excl`` is the
-    mean over instances and pairs; multi-label targets (the paper is
+    given (skemo's defaults come from the gradient balance of
+``benchmarks/gradients.py``), nor are θ_0 and γ; ``L_excl`` is summed over
+    the pairs (their mean made it ~100x weaker on GoEmotions' 28 labels) and
+    averaged over the texts; multi-label targets (the paper is
     single-label) use sigmoid probabilities and the mean of the labels'
     coordinates. The paper's gating (its mental-health variant) mixes two
     streams (diagnosis and intensity); here it mixes all three heads'

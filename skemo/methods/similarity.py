@@ -1,7 +1,8 @@
 """``SimilarityEmotionClassifier``: text-label similarity, no classifier head.
 
-Seed paper: "Do We Need a Classifier? Dual Objectives of Similarity and
-Classification for Multi-Label Emotion Detection" (see ``METHODS.md``).
+Seed paper: "Do We Need a Classifier? Dual Objectives Go Beyond Baselines in
+Fine-Grained Emotion Classification", preprint (Zenodo, version v1, 1 January
+2026; the similarity-only model is its first stage).
 """
 
 import contextlib

@@ -1,8 +1,8 @@
 """``TACOClassifier``: triple-view instance-label joint embedding learning.
 
-Seed paper: Gong, Yang and Shen, "A Triple-View Framework for Fine-Grained
-Emotion Classification with Clustering-Guided Contrastive Learning" (TACO;
-see ``METHODS.md``).
+Seed paper: J. Gong, B. Yang and W. Shen (Nankai University), "A Triple-View
+Framework for Fine-Grained Emotion Classification with Clustering-Guided
+Contrastive Learning" (TACO); reference code https://github.com/Alcyoneus87/TACO.
 """
 
 from numbers import Real
