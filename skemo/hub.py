@@ -267,7 +267,10 @@ def pretrained(name="goemotions", *, device=None):
 def load_bundled(folder, *, device=None):
     """Load a model written by :func:`package_pretrained` from its folder.
 
-    :func:`pretrained` calls it on the package's data folder.
+    :func:`pretrained` calls it on the package's data folder. LoRA adapters
+    are merged into the encoder's weights once loaded, so the estimator is a
+    plain fine-tuned model (``lora_r=None``): it saves, loads and predicts in
+    every precision as one.
 
     Parameters
     ----------
@@ -278,10 +281,6 @@ def load_bundled(folder, *, device=None):
     -------
     estimator
         Fitted.
-
-    LoRA adapters are merged into the encoder's weights once loaded, so the
-    estimator is a plain fine-tuned model (``lora_r=None``): it saves, loads
-    and predicts in every precision as one.
 
     Raises
     ------
