@@ -183,9 +183,11 @@ class TACOClassifier(LabelTextClassifierBase):
     r"""TACO: instance-label, instance-instance and label-label views of emotion.
 
     Texts and label texts (``"<label> <#> <description>"``) go through the
-    same encoder and their own two-layer ReLU networks,
-    :math:`h_u = FCN_1(PLM(u))` and :math:`h_e = FCN_2(PLM(s_e))`, and each
-    label is scored by the dot product :math:`\hat s(u, e) = h_u \cdot h_e`.
+    same encoder and the same two-layer ReLU network (``shared_head``; as in
+    the reference code), :math:`h_u = FCN_1(PLM(u))` and
+    :math:`h_e = FCN_2(PLM(s_e))`, and each label is scored by the dot
+    product :math:`\hat s(u, e) = h_u \cdot h_e` (plus a per-label prior
+    bias in multi-label mode).
     Training minimises
 
     .. math::
@@ -206,8 +208,9 @@ class TACOClassifier(LabelTextClassifierBase):
           l_{i,p} = -\log \frac{e^{h_i \cdot h_p / \tau}}
               {\sum_{j \in P(i) \cup N(i)} e^{h_i \cdot h_j / \tau}}
 
-      averaged over :math:`P(i)`, then over the texts that have hard
-      positives (see :func:`~skemo.losses.clustering_contrastive_loss`);
+      averaged over :math:`P(i)`, then over the batch, and multiplied by
+      :math:`\tau / 0.07` as in the reference code (see
+      :func:`~skemo.losses.clustering_contrastive_loss`);
     - **label-label view**: :math:`\mathcal{L}_{LDL}`, the label-aware
       disentangled loss. With :math:`M` the batch's (B × L) predictions, the
       confusability of two labels is the cosine of their columns, normalised
@@ -231,12 +234,29 @@ class TACOClassifier(LabelTextClassifierBase):
         GoEmotions value; 0.4 for EmpatheticDialogues).
     temperature : float, default=0.5
         τ of the clustering-guided contrastive loss.
+    base_temperature : float or None, default=0.07
+        The CCL is multiplied by ``temperature / base_temperature`` (≈ 7.1),
+        as in TACO's reference code; None leaves it unscaled.
+    ccl_mean_over : {"batch", "anchors"}, default="batch"
+        Average the CCL over the whole batch (reference code) or over the
+        texts that have a hard positive.
+    shared_head : bool, default=True
+        One projection network for texts and label texts, as in the reference
+        code (which keeps the label-description prior of the encoder);
+        False gives each its own, as the paper's notation reads.
+    label_bias : bool or "auto", default="auto"
+        A per-label bias on the scores, started at the label prior by
+        ``fit``; "auto" adds it in multi-label mode only (the paper and its
+        code are single-label and have none).
+    batch_size : int, default=64
+        The reference code's batch: at 32 only about half of the anchors
+        have both a hard positive and a hard negative.
     **kwargs
         Parameters of :class:`~skemo.methods._label_text.LabelTextClassifierBase`
         (``label_descriptions``, ``label_max_length``) and
         :class:`~skemo.base.EmotionClassifierBase`. skemo's defaults apply to
-        the optimisation; the paper trains RoBERTa-base with AdamW at
-        ``lr=2e-5``, ``weight_decay=1e-3``, ``batch_size=64``. The width of
+        the rest of the optimisation; the paper trains RoBERTa-base with AdamW
+        at ``lr=2e-5``, ``weight_decay=1e-3``. The width of
         ``h_u`` and ``h_e`` is ``module__embedding_dim`` (default: the
         encoder's width).
 
@@ -260,8 +280,8 @@ class TACOClassifier(LabelTextClassifierBase):
       what the model actually confuses. :math:`f` is a constant in the
       gradient: the loss moves the label embeddings only.
     - :math:`h_u` is L2-normalised inside :math:`\mathcal{L}_{CCL}`, and
-      texts without hard positives are skipped rather than given random
-      negatives (see :func:`~skemo.losses.clustering_contrastive_loss`).
+      texts without hard positives count as zeros rather than being given
+      random negatives (see :func:`~skemo.losses.clustering_contrastive_loss`).
       The k-means seed of each batch is drawn from ``random_state``.
     - The validation loss (``valid_loss`` in ``history_``) is
       :math:`\mathcal{L}_{CE}` alone; the two other views act in training
@@ -279,7 +299,8 @@ class TACOClassifier(LabelTextClassifierBase):
       ``label_descriptions`` (with ``label_max_length=128`` as in TACO) to
       train as the paper did.
     - **Multi-label extension** (the paper is single-label):
-      :math:`\mathcal{L}_{CE}` becomes BCE over :math:`\hat s`, two texts
+      :math:`\mathcal{L}_{CE}` becomes BCE over :math:`\hat s` (summed over
+      the labels, a loss per text like the two other views), two texts
       "share a label" in :math:`\mathcal{L}_{CCL}` when their label sets
       intersect, :math:`K` is the number of labels present in the batch, and
       :math:`M` holds sigmoid probabilities.
