@@ -29,13 +29,24 @@ def module_name(path):
 MODULES = {module_name(path): path for path in sorted(PACKAGE_DIR.rglob("*.py"))}
 
 
+def is_type_checking(test):
+    """Whether an ``if`` test is ``TYPE_CHECKING`` (false when the module runs)."""
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING"
+            or isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
 def top_level_statements(tree):
-    """The statements a module runs when imported (also inside top-level if/try blocks)."""
+    """The statements a module runs when imported (also inside top-level if/try blocks).
+
+    The body of ``if TYPE_CHECKING:`` is left out: it runs for type checkers only.
+    """
     pending = list(tree.body)
     while pending:
         node = pending.pop(0)
         yield node
-        if isinstance(node, (ast.If, ast.Try, ast.With)):
+        if isinstance(node, ast.If) and is_type_checking(node.test):
+            pending.extend(node.orelse)
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
             for field in ("body", "orelse", "finalbody"):
                 pending.extend(getattr(node, field, []))
             pending.extend(child for handler in getattr(node, "handlers", [])
@@ -113,6 +124,15 @@ def test_graph_reader_sees_imports():
     assert imported_names(node, "skemo.methods.finetuned") == ["skemo.nn", "skemo.nn.encoder"]
     node = ast.parse("from . import _bunch").body[0]
     assert imported_names(node, "skemo.datasets") == ["skemo.datasets", "skemo.datasets._bunch"]
+
+
+def test_type_checking_imports_are_not_run():
+    tree = ast.parse("from typing import TYPE_CHECKING\n"
+                     "if TYPE_CHECKING:\n    from skemo.base import X\n"
+                     "else:\n    from skemo import labels\n"
+                     "try:\n    import skemo.nn\nexcept ImportError:\n    pass\n")
+    assert skemo_imports("skemo.persistence", top_level_statements(tree)) == {
+        "skemo", "skemo.labels", "skemo.nn"}
 
 
 def test_find_cycle_reports_a_cycle():
