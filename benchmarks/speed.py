@@ -306,7 +306,7 @@ def prediction_table(texts, Y, names, seed, n_params, peaks):
           f"**{auto / pipeline_rate:.2f}x** (goal >= 4x)\n")
 
 
-def quality_table(models):
+def quality_table(models, precisions):
     """Test macro-F1 of saved models predicting in each precision (table (e))."""
     print("## (e) what inference precision costs: test macro-F1 of full-data models\n")
     print("| model | precision | macro-F1 (dev-tuned) | macro-F1 (0.5) | cost vs fp32 (tuned) "
@@ -316,15 +316,16 @@ def quality_table(models):
         dev, test = (DATASETS[dataset](split=split) for split in ("dev", "test"))
         clf = load(path)
         scores = {}
-        for precision in ("fp32", "bf16", "int8"):
+        for precision in precisions:
             clf.set_params(precision=precision)
             thresholds = tune_thresholds(dev.target, clf.predict_proba(dev.data))
             proba, seconds = timed(clf.predict_proba, test.data)
             tuned, plain = (f1_score(test.target, apply_thresholds(proba, th), average="macro",
                                      zero_division=0) for th in (thresholds, 0.5))
             scores[precision] = tuned
-            print(f"| {dataset} ({path}) | {precision} | {tuned:.4f} | {plain:.4f} "
-                  f"| {scores['fp32'] - tuned:+.4f} | {len(test.data) / seconds:.0f} |")
+            cost = f"{scores['fp32'] - tuned:+.4f}" if "fp32" in scores else "n/a"
+            print(f"| {dataset} ({path}) | {precision} | {tuned:.4f} | {plain:.4f} | {cost} "
+                  f"| {len(test.data) / seconds:.0f} |", flush=True)
     print()
 
 
@@ -398,6 +399,8 @@ def main():
                              "(a) or (b); (g) needs a CUDA GPU")
     parser.add_argument("--quality", nargs="+", default=[], metavar="DATASET=PATH",
                         help="saved models of table (e), each with the dataset it was fit on")
+    parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16", "int8"],
+                        choices=["fp32", "bf16", "int8"], help="precisions of table (e)")
     parser.add_argument("--gpu-epochs", type=int, default=2, help="epochs of table (g)")
     args = parser.parse_args()
     if resolve_device("auto") != "cpu":
@@ -421,7 +424,7 @@ def main():
         grid_table(texts[:args.grid_size], Y[:args.grid_size], names, args.seed,
                    args.grid_epochs, args.folds)
     if "e" in args.tables:
-        quality_table(args.quality)
+        quality_table(args.quality, args.precisions)
     if "g" in args.tables:
         gpu_table(train, args.gpu_epochs, args.seed)
     if throughput:
