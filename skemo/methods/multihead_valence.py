@@ -294,7 +294,7 @@ class MultiHeadValenceClassifier(EmotionClassifierBase):
     -----
     Deviations from the paper: its valence/intensity loss weights are not
     given (skemo's defaults come from the gradient balance of
-``benchmarks/gradients.py``), nor are θ_0 and γ; ``L_excl`` is summed over
+    ``benchmarks/gradients.py``), nor are θ_0 and γ; ``L_excl`` is summed over
     the pairs (their mean made it ~100x weaker on GoEmotions' 28 labels) and
     averaged over the texts; multi-label targets (the paper is
     single-label) use sigmoid probabilities and the mean of the labels'
