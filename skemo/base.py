@@ -183,7 +183,8 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         Number type of forward passes (weights stay fp32): an autocast type,
         or ``"int8"``, which predicts with dynamically quantised int8 encoder
         linears (CPU only; a fit in ``"int8"`` trains as ``"auto"``). ``"auto"``
-        is bf16 on GPUs; on CPUs it trains in fp32 and predicts in int8
+        is bf16 on GPUs; on CPUs it trains in fp32 and predicts in bf16 where
+        the CPU has AMX or AVX512-BF16, else in fp32
         (``skemo.utils._precision`` gives the measurements behind this).
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, the validation split and batch

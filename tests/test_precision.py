@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from skemo import FineTunedEmotionClassifier, SimilarityEmotionClassifier
-from skemo.utils._precision import (autocast, autocast_dtype, quantized_copy, quantizes,
-                                    resolve_device)
+from skemo.utils._precision import (autocast, autocast_dtype, cpu_supports_bf16,
+                                    quantized_copy, quantizes, resolve_device)
 
 from .conftest import tiny_params
 
@@ -22,7 +22,8 @@ def test_device_auto_follows_cuda_availability():
     ("fp32", None, None),
     ("bf16", torch.bfloat16, torch.bfloat16),
     ("int8", None, None),   # trains as "auto"; predicts with int8 linears, fp32 elsewhere
-    ("auto", None, None),   # the CPU default: fp32 training, int8 prediction
+    # the CPU default: fp32 training, bf16 prediction where the CPU has bf16 units
+    ("auto", None, torch.bfloat16 if cpu_supports_bf16() else None),
 ])
 def test_cpu_autocast_types_of_training_and_prediction(precision, training, prediction):
     assert autocast_dtype(precision, "cpu") is training
@@ -31,7 +32,7 @@ def test_cpu_autocast_types_of_training_and_prediction(precision, training, pred
 
 def test_which_precisions_quantise_and_what_is_refused():
     assert [quantizes(p, "cpu") for p in ("auto", "int8", "fp32", "bf16")] == [
-        True, True, False, False]
+        False, True, False, False]
     assert not quantizes("auto", "cuda")
     with pytest.raises(ValueError, match="int8.*CPU; use 'bf16' on CUDA"):
         quantizes("int8", "cuda")
@@ -86,14 +87,15 @@ def test_int8_prediction_runs_int8_linears_and_stays_close_to_fp32(fp32_model,
     np.testing.assert_allclose(int8, fp32, atol=0.03)
 
 
-def test_auto_is_int8_prediction_on_cpu_as_documented(fp32_model, multilabel_data):
+def test_auto_prediction_on_cpu_is_as_documented(fp32_model, multilabel_data):
     X, _, _ = multilabel_data
-    int8 = fp32_model.set_params(precision="int8").predict_proba(X)
+    expected = "bf16" if cpu_supports_bf16() else "fp32"
+    reference = fp32_model.set_params(precision=expected).predict_proba(X)
     auto = fp32_model.set_params(precision="auto").predict_proba(X)
     fp32_model.set_params(precision="fp32")
-    np.testing.assert_array_equal(auto, int8)
-    assert "on CPUs it trains in fp32 and predicts in int8" in " ".join(
-        FineTunedEmotionClassifier.__doc__.split())
+    np.testing.assert_array_equal(auto, reference)
+    assert ("on CPUs it trains in fp32 and predicts in bf16 where the CPU has AMX or "
+            "AVX512-BF16" in " ".join(FineTunedEmotionClassifier.__doc__.split()))
 
 
 def test_int8_and_auto_fits_train_in_fp32_on_cpu(fp32_model, multilabel_data):

@@ -11,17 +11,19 @@ precision      training passes                    prediction passes
 ``"bf16"``     bfloat16 autocast                  bfloat16 autocast
 ``"fp16"``     float16 autocast (CUDA only)       float16 autocast (CUDA only)
 ``"int8"``     as ``"auto"``                      int8 encoder linears (CPU only)
-``"auto"``     CUDA: bf16 (fp16 without bf16);    CUDA: as in training;
-               CPU: float32                       CPU: int8 encoder linears
+``"auto"``     CUDA: bf16 (fp16 without bf16);    CUDA: as in training; CPU: bf16 with
+               CPU: float32                       AMX or AVX512-BF16, else float32
 =============  =================================  ======================================
 
-Why ``"auto"`` is so on a CPU (``benchmarks/RESULTS.md``, "Speed"): int8 encoder
-linears predict 1.6-1.8x faster than float32 and faster than bf16 even on CPUs with
-AMX, at a macro-F1 cost below 0.005; bf16 training is only about 1.2x float32 on
-those CPUs, short of the 1.5x that would pay for its rounding, so training stays
-float32. Quantisation (:func:`torch.ao.quantization.quantize_dynamic`) works on
-a copy of the module, made again whenever the weights change; int8 has no
-training counterpart, so a fit with ``precision="int8"`` trains as ``"auto"``.
+Why ``"auto"`` is so on a CPU (``benchmarks/RESULTS.md``, "Speed"): bf16 training
+is only 1.16-1.24x float32 on 2-core CPUs with AMX or AVX512-BF16, short of the 1.5x
+that would pay for its rounding, so training stays float32; bf16 prediction is
+1.2-1.3x float32 there at a macro-F1 cost of 0.0006. int8 encoder linears predict
+1.8x faster than float32, but cost 0.018 test macro-F1 on SemEval-2018 E-c (more than
+the 0.005 a default may cost), so int8 is opt-in. Quantisation
+(:func:`torch.ao.quantization.quantize_dynamic`, faster here than onnxruntime's) works
+on a copy of the module, made again whenever the weights change; int8 has no training
+counterpart, so a fit with ``precision="int8"`` trains as ``"auto"``.
 """
 
 import contextlib
@@ -72,11 +74,11 @@ def quantizes(precision, device):
     --------
     >>> from skemo.utils._precision import quantizes
     >>> quantizes("int8", "cpu"), quantizes("auto", "cpu"), quantizes("fp32", "cpu")
-    (True, True, False)
+    (True, False, False)
     """
     if precision == "int8" and _is_cuda(device):
         raise ValueError("precision='int8' quantises for the CPU; use 'bf16' on CUDA.")
-    return precision == "int8" or (precision == "auto" and not _is_cuda(device))
+    return precision == "int8"
 
 
 def autocast_dtype(precision, device, training=True):
@@ -84,7 +86,8 @@ def autocast_dtype(precision, device, training=True):
 
     ``training`` selects between the training passes and the float passes of
     prediction, which differ for ``"auto"`` and ``"int8"`` on a CPU (int8
-    linears take float32 activations).
+    linears take float32 activations; ``"auto"`` predicts in bf16 where the CPU
+    has bf16 matrix units).
 
     Examples
     --------
@@ -103,7 +106,8 @@ def autocast_dtype(precision, device, training=True):
     if precision in ("auto", "int8"):
         if _is_cuda(device):
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return None
+        return None if training or precision == "int8" or not cpu_supports_bf16() else (
+            torch.bfloat16)
     return _DTYPES[precision]
 
 
