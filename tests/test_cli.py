@@ -292,11 +292,11 @@ def test_piping_into_head_ends_quietly(model, tmp_path):
     import subprocess
     import sys
 
-    texts = "".join(f"text number {i}\n" for i in range(1500))
+    texts = "".join(f"text number {i}\n" for i in range(1100))  # > one chunk of 1024
     pipeline = (f"{sys.executable} -m skemo.cli predict {model} --device cpu -q "
                 f"| head -n 2")
     done = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], input=texts,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=900)
     assert len(done.stdout.splitlines()) == 2
     assert "Broken pipe" not in done.stderr and "BrokenPipeError" not in done.stderr
     assert done.returncode == 0, done.stderr
