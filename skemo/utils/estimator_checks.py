@@ -282,7 +282,7 @@ def check_clone_is_unfitted(name, estimator):
     estimator : estimator
     """
     X, Y = check_data("indicator")
-    est = clone(estimator).fit(X, Y)
+    est = clone(estimator).set_params(label_names=list(LABELS)).fit(X, Y)
     twin = clone(est)
     assert not hasattr(twin, "classes_") and not hasattr(twin, "module_"), name
     assert set(twin.get_params(deep=False)) == set(est.get_params(deep=False)), name
@@ -301,10 +301,11 @@ def check_random_state_repeatable(name, estimator):
     estimator : estimator
     """
     X, Y = check_data("indicator")
-    first = clone(estimator).set_params(random_state=3).fit(X, Y).predict_proba(X)
-    again = clone(estimator).set_params(random_state=3).fit(X, Y).predict_proba(X)
+    named = clone(estimator).set_params(label_names=list(LABELS))
+    first = clone(named).set_params(random_state=3).fit(X, Y).predict_proba(X)
+    again = clone(named).set_params(random_state=3).fit(X, Y).predict_proba(X)
     assert_array_equal(first, again, err_msg=f"{name}: equal seeds, different fits")
-    other = clone(estimator).set_params(random_state=4).fit(X, Y).predict_proba(X)
+    other = clone(named).set_params(random_state=4).fit(X, Y).predict_proba(X)
     assert not np.array_equal(first, other), f"{name}: random_state changes nothing"
 
 
@@ -404,7 +405,7 @@ def check_pickle_round_trip(name, estimator):
     estimator : estimator
     """
     X, Y = check_data("indicator")
-    est = clone(estimator).fit(X, Y)
+    est = clone(estimator).set_params(label_names=list(LABELS)).fit(X, Y)
     buffer = io.BytesIO()
     joblib.dump(est, buffer)
     buffer.seek(0)
