@@ -19,17 +19,21 @@ import argparse
 import platform
 import time
 
-import numpy as np
 import torch
 from sklearn.metrics import f1_score
 
 from skemo import FineTunedEmotionClassifier
 from skemo.datasets import load_goemotions
-from skemo.nn.encoder import TextEncoder, load_backbone, load_tokenizer
 from skemo.nn import ClassifierHeadModel
-from skemo.utils._precision import autocast
-from skemo.utils._text_data import LengthBucketBatchSampler, PadCollator, TextDataset, tokenize_texts
+from skemo.nn.encoder import TextEncoder, load_backbone, load_tokenizer
 from skemo.thresholds import apply_thresholds, tune_thresholds
+from skemo.utils._precision import autocast
+from skemo.utils._text_data import (
+    LengthBucketBatchSampler,
+    PadCollator,
+    TextDataset,
+    tokenize_texts,
+)
 
 SETTINGS = dict(lr=5e-5, batch_size=32, max_length=64, warmup_ratio=0.1, weight_decay=0.01)
 

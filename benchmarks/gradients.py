@@ -23,8 +23,8 @@ import warnings
 
 import numpy as np
 import torch
-
 from baseline import machine
+
 from skemo.cli import parse_param
 from skemo.datasets import DATASETS as LOADERS
 from skemo.losses import encoder_gradient_norms

@@ -4,14 +4,16 @@ Trains each estimator with the same offline encoder, budget, seed and data,
 and prints one markdown table: dataset x method -> test macro-F1 (at 0.5 and
 with per-label thresholds tuned on the dev split), micro-F1, macro-F1 over
 the rarest quarter of labels, and training texts/s; single-label sets report
-accuracy, weighted-F1 and macro-F1 (as the TACO paper does). A second table gives the open-vocabulary check: a
+accuracy, weighted-F1 and macro-F1 (as the TACO paper does). A second table gives the
+open-vocabulary check: a
 similarity model trained on GoEmotions *without* one label scores that label
 from its description alone; its ranking AUC on test should be clearly above 0.5.
 
 Usage::
 
     SKEMO_DATA=../shared/data python benchmarks/methods.py --train-size 2000 --epochs 2
-    SKEMO_DATA=../shared/data python benchmarks/methods.py --datasets goemotions --methods finetuned taco
+    SKEMO_DATA=../shared/data python benchmarks/methods.py --datasets goemotions \
+        --methods finetuned taco
     SKEMO_DATA=../shared/data python benchmarks/methods.py --datasets emotion --methods finetuned \
         --epochs 5 --param validation_fraction=0.1 --param class_weight=balanced
 
@@ -27,9 +29,9 @@ import warnings
 
 import numpy as np
 import torch
+from baseline import machine
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
-from baseline import machine
 from skemo.cli import parse_param
 from skemo.datasets import DATASETS as LOADERS
 from skemo.datasets import load_goemotions
@@ -43,26 +45,40 @@ DATASETS = ("goemotions", "semeval2018_ec", "taco_goemotions", "emotion")
 # every method under its own key, plus ablations. "multihead_valence-no-exclusivity"
 # tests CMHL's claim that the exclusivity loss helps; each "taco-*" row turns one piece
 # of the reference code's wiring back to skemo's former one ("taco-former" all of them).
-TACO_FORMER = {"shared_head": False, "base_temperature": None, "ccl_mean_over": "anchors",
-               "batch_size": 32, "label_bias": False}
+TACO_FORMER = {
+    "shared_head": False,
+    "base_temperature": None,
+    "ccl_mean_over": "anchors",
+    "batch_size": 32,
+    "label_bias": False,
+}
 METHODS = {
     **{key: (key, {}) for key in ESTIMATORS},
-    "multihead_valence-no-exclusivity": ("multihead_valence", {"lambda_exclusivity": 0.0}),
+    "multihead_valence-no-exclusivity": (
+        "multihead_valence",
+        {"lambda_exclusivity": 0.0},
+    ),
     "taco-separate-heads": ("taco", {"shared_head": False}),
-    "taco-unscaled-ccl": ("taco", {"base_temperature": None, "ccl_mean_over": "anchors"}),
+    "taco-unscaled-ccl": (
+        "taco",
+        {"base_temperature": None, "ccl_mean_over": "anchors"},
+    ),
     "taco-batch32": ("taco", {"batch_size": 32}),
     "taco-no-label-bias": ("taco", {"label_bias": False}),
     "taco-former": ("taco", TACO_FORMER),
 }
-RARE_FRACTION = 0.25  # "rare labels": the quarter of labels with the fewest training positives
+RARE_FRACTION = (
+    0.25  # "rare labels": the quarter of labels with the fewest training positives
+)
 
 
 def subsample(data, target, size, seed):
     """A stratified subset of ``size`` rows (all rows when size is None or larger)."""
     if size is None or size >= len(data):
         return data, target
-    rows, _ = multilabel_train_test_split(np.arange(len(data)), train_size=size,
-                                          random_state=seed, stratify=target)
+    rows, _ = multilabel_train_test_split(
+        np.arange(len(data)), train_size=size, random_state=seed, stratify=target
+    )
     rows = np.sort(rows)
     return [data[i] for i in rows], target[rows]
 
@@ -72,15 +88,23 @@ def load_splits(dataset, args):
     loader = LOADERS[dataset]
     train, dev, test = (loader(split=s) for s in ("train", "dev", "test"))
     sizes = (args.train_size, args.eval_size, args.eval_size)
-    return train.target_names, [subsample(split.data, split.target, size, args.seed)
-                                for split, size in zip((train, dev, test), sizes)]
+    return train.target_names, [
+        subsample(split.data, split.target, size, args.seed)
+        for split, size in zip((train, dev, test), sizes)
+    ]
 
 
 def budget(args):
     """The estimator parameters every method shares: the budget, then ``--param`` overrides."""
-    return {"max_epochs": args.epochs, "lr": args.lr, "max_length": 64,
-            "validation_fraction": None, "threshold": 0.5, "random_state": args.seed,
-            **dict(args.param)}
+    return {
+        "max_epochs": args.epochs,
+        "lr": args.lr,
+        "max_length": 64,
+        "validation_fraction": None,
+        "threshold": 0.5,
+        "random_state": args.seed,
+        **dict(args.param),
+    }
 
 
 def run(method, label_names, splits, args):
@@ -92,19 +116,31 @@ def run(method, label_names, splits, args):
     proba = est.predict_proba(Xt)
     if yt.ndim == 2:
         tuned = tune_thresholds(yd, est.predict_proba(Xd))
-        pred_05, pred_tuned = apply_thresholds(proba, 0.5), apply_thresholds(proba, tuned)
-        rare = np.argsort(y.sum(axis=0))[:max(1, round(RARE_FRACTION * y.shape[1]))]
-        return {"macro-F1@0.5": f1_score(yt, pred_05, average="macro", zero_division=0),
-                "macro-F1 tuned": f1_score(yt, pred_tuned, average="macro", zero_division=0),
-                "micro-F1 tuned": f1_score(yt, pred_tuned, average="micro", zero_division=0),
-                "rare-label macro-F1 tuned": f1_score(yt[:, rare], pred_tuned[:, rare],
-                                                      average="macro", zero_division=0),
-                "texts/s": rate}
+        pred_05, pred_tuned = (
+            apply_thresholds(proba, 0.5),
+            apply_thresholds(proba, tuned),
+        )
+        rare = np.argsort(y.sum(axis=0))[: max(1, round(RARE_FRACTION * y.shape[1]))]
+        return {
+            "macro-F1@0.5": f1_score(yt, pred_05, average="macro", zero_division=0),
+            "macro-F1 tuned": f1_score(
+                yt, pred_tuned, average="macro", zero_division=0
+            ),
+            "micro-F1 tuned": f1_score(
+                yt, pred_tuned, average="micro", zero_division=0
+            ),
+            "rare-label macro-F1 tuned": f1_score(
+                yt[:, rare], pred_tuned[:, rare], average="macro", zero_division=0
+            ),
+            "texts/s": rate,
+        }
     pred = est.classes_[proba.argmax(axis=1)]
-    return {"accuracy": accuracy_score(yt, pred),
-            "weighted-F1": f1_score(yt, pred, average="weighted"),
-            "macro-F1": f1_score(yt, pred, average="macro"),
-            "texts/s": rate}
+    return {
+        "accuracy": accuracy_score(yt, pred),
+        "weighted-F1": f1_score(yt, pred, average="weighted"),
+        "macro-F1": f1_score(yt, pred, average="macro"),
+        "texts/s": rate,
+    }
 
 
 def open_vocabulary_auc(args, held_out="gratitude"):
@@ -131,25 +167,46 @@ def open_vocabulary_auc(args, held_out="gratitude"):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=DATASETS,
-                        help="datasets of the main table (none: only the open-vocabulary check)")
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
-    parser.add_argument("--train-size", type=int, default=None, help="default: full train")
-    parser.add_argument("--eval-size", type=int, default=None, help="default: full dev/test")
+    parser.add_argument(
+        "--datasets",
+        nargs="*",
+        default=list(DATASETS),
+        choices=DATASETS,
+        help="datasets of the main table (none: only the open-vocabulary check)",
+    )
+    parser.add_argument(
+        "--methods", nargs="+", default=list(METHODS), choices=list(METHODS)
+    )
+    parser.add_argument(
+        "--train-size", type=int, default=None, help="default: full train"
+    )
+    parser.add_argument(
+        "--eval-size", type=int, default=None, help="default: full dev/test"
+    )
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--param", type=parse_param, action="append", default=[],
-                        metavar="KEY=VALUE", help="override an estimator parameter (repeatable)")
+    parser.add_argument(
+        "--param",
+        type=parse_param,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override an estimator parameter (repeatable)",
+    )
     parser.add_argument("--skip-open-vocabulary", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore", UserWarning)
 
-    print(f"# skemo methods benchmark ({time.strftime('%Y-%m-%d')}, "
-          f"{machine()}, {torch.get_num_threads()} threads, torch {torch.__version__})")
+    print(
+        f"# skemo methods benchmark ({time.strftime('%Y-%m-%d')}, "
+        f"{machine()}, {torch.get_num_threads()} threads, torch {torch.__version__})"
+    )
     shared = ", ".join(f"{k}={v!r}" for k, v in budget(args).items())
-    print(f"train size {args.train_size or 'full'}, eval size {args.eval_size or 'full'}, "
-          f"{shared}, offline all-MiniLM-L6-v2, precision auto\n")
+    print(
+        f"train size {args.train_size or 'full'}, eval size {args.eval_size or 'full'}, "
+        f"{shared}, offline all-MiniLM-L6-v2, precision auto\n"
+    )
     for dataset in args.datasets:
         label_names, splits = load_splits(dataset, args)
         print(f"\n## {dataset}\n", flush=True)
@@ -159,12 +216,19 @@ def main():
             if i == 0:  # rows print as they finish, so a stopped run keeps its rows
                 print("| method | " + " | ".join(row) + " |")
                 print("|---" * (len(row) + 1) + "|")
-            cells = [f"{v:.1f}" if c == "texts/s" else f"{v:.3f}" for c, v in row.items()]
-            print(f"| {method} | " + " | ".join(cells) + " |"
-                  f" <!-- {time.perf_counter() - start:.0f} s -->", flush=True)
+            cells = [
+                f"{v:.1f}" if c == "texts/s" else f"{v:.3f}" for c, v in row.items()
+            ]
+            print(
+                f"| {method} | " + " | ".join(cells) + " |"
+                f" <!-- {time.perf_counter() - start:.0f} s -->",
+                flush=True,
+            )
     if not args.skip_open_vocabulary:
-        print("\n## Open vocabulary: 'gratitude' held out of training, scored from its "
-              "description\n")
+        print(
+            "\n## Open vocabulary: 'gratitude' held out of training, scored from its "
+            "description\n"
+        )
         print("| method | test ranking AUC |\n|---|---|")
         for method, auc in open_vocabulary_auc(args):
             print(f"| {method} | {auc:.3f} |", flush=True)

@@ -21,7 +21,11 @@ from sklearn.metrics import accuracy_score
 
 from skemo import MultiHeadValenceClassifier
 from skemo.datasets import load_goemotions_sample
-from skemo.methods.multihead_valence import VALENCE_CLASSES, circumplex_targets, label_coordinates
+from skemo.methods.multihead_valence import (
+    VALENCE_CLASSES,
+    circumplex_targets,
+    label_coordinates,
+)
 from skemo.plot import plot_circumplex
 
 LABELS = ["admiration", "amusement", "anger", "gratitude", "love", "sadness", "fear", "joy"]

@@ -37,17 +37,13 @@ import contextlib
 import copy
 import os
 from collections.abc import Sequence
+from numbers import Integral, Real
 from pathlib import Path
 from typing import TYPE_CHECKING
-from numbers import Integral, Real
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
-from skorch.dataset import unpack_data
-from skorch.utils import noop, to_tensor
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import f1_score
 from sklearn.utils import check_random_state
@@ -57,11 +53,19 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
+from skorch.dataset import unpack_data
+from skorch.utils import noop, to_tensor
 
-from skemo.callbacks import LinearWarmupDecay, validation_macro_f1
-from skemo.callbacks import EpochCheckpoint, fit_fingerprint, restore_last_checkpoint
-from skemo.utils._class_weights import balanced_label_weights, prior_logits
-from skemo.utils._embedding_cache import frozen_embeddings
+from skemo.callbacks import (
+    EpochCheckpoint,
+    LinearWarmupDecay,
+    fit_fingerprint,
+    restore_last_checkpoint,
+    validation_macro_f1,
+)
+from skemo.model_selection import validation_split
 from skemo.nn import EmotionModule, LabelTextModel
 from skemo.nn.encoder import (
     DEFAULT_ENCODER,
@@ -72,16 +76,27 @@ from skemo.nn.encoder import (
     load_backbone,
     load_tokenizer,
 )
-from skemo.utils._docstring import inherit_parameters
-from skemo.utils._repr import estimator_repr
-from skemo.utils._validation import check_device, check_texts
-from skemo.model_selection import validation_split
-from skemo.utils._precision import (PRECISIONS, autocast, quantized_copy, quantizes,
-                                    resolve_device)
-from skemo.utils._precision import autocast_dtype
-from skemo.utils._targets import TargetConverter, as_targets
-from skemo.utils._text_data import LengthBucketBatchSampler, PadCollator, TextDataset, tokenize_texts
 from skemo.thresholds import apply_thresholds, tune_thresholds
+from skemo.utils._class_weights import balanced_label_weights, prior_logits
+from skemo.utils._docstring import inherit_parameters
+from skemo.utils._embedding_cache import frozen_embeddings
+from skemo.utils._precision import (
+    PRECISIONS,
+    autocast,
+    autocast_dtype,
+    quantized_copy,
+    quantizes,
+    resolve_device,
+)
+from skemo.utils._repr import estimator_repr
+from skemo.utils._targets import TargetConverter, as_targets
+from skemo.utils._text_data import (
+    LengthBucketBatchSampler,
+    PadCollator,
+    TextDataset,
+    tokenize_texts,
+)
+from skemo.utils._validation import check_device, check_texts
 
 if TYPE_CHECKING:
     from transformers import PretrainedConfig

@@ -66,11 +66,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.metrics import f1_score
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.history import History
 from skorch.utils import to_numpy
-from sklearn.metrics import f1_score
-from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 
 from skemo.persistence import (
     read_metadata,
@@ -131,8 +131,10 @@ class LinearWarmupDecay(Callback):
         steps = net.max_epochs * per_epoch
         self.total_steps_ = steps
         self.scheduler_ = get_linear_schedule_with_warmup(
-            net.optimizer_, num_warmup_steps=int(self.warmup_ratio * steps),
-            num_training_steps=max(steps, 1))
+            net.optimizer_,
+            num_warmup_steps=int(self.warmup_ratio * steps),
+            num_training_steps=max(steps, 1),
+        )
         resumed = getattr(net, "resumed_epochs_", 0)
         done = sum(row.get("train_batch_count", 0) for row in net.history[:resumed])
         with warnings.catch_warnings():  # resuming: replay the finished epochs' steps
@@ -160,8 +162,9 @@ def validation_macro_f1(net, X, y):
         thresholds = tune_thresholds(y, proba)
     else:
         thresholds = net.threshold
-    return f1_score(y, apply_thresholds(proba, thresholds), average="macro",
-                    zero_division=0)
+    return f1_score(
+        y, apply_thresholds(proba, thresholds), average="macro", zero_division=0
+    )
 
 
 def fit_fingerprint(net, texts, Y):
@@ -200,14 +203,23 @@ def fit_fingerprint(net, texts, Y):
     params, _ = saved_params(net)
     for name in UNFINGERPRINTED:
         params.pop(name, None)
-    callbacks = [type(cb[1] if isinstance(cb, tuple) else cb).__qualname__
-                 for cb in net.callbacks or []]
+    callbacks = [
+        type(cb[1] if isinstance(cb, tuple) else cb).__qualname__
+        for cb in net.callbacks or []
+    ]
     seed = net.random_state
     if isinstance(seed, np.random.RandomState):  # its state, not its address
         seed = hashlib.sha256(seed.get_state()[1].tobytes()).hexdigest()
-    header = json.dumps({"class": type(net).__qualname__, "params": params,
-                         "callbacks": callbacks, "random_state": str(seed)},
-                        sort_keys=True, default=str)
+    header = json.dumps(
+        {
+            "class": type(net).__qualname__,
+            "params": params,
+            "callbacks": callbacks,
+            "random_state": str(seed),
+        },
+        sort_keys=True,
+        default=str,
+    )
     digest = hashlib.sha256(header.encode())
     for text in texts:
         data = text.encode("utf-8", "surrogatepass")
@@ -236,7 +248,9 @@ def _to_json(value):
 def _from_json(value):
     if isinstance(value, dict):
         if "__tensor__" in value:
-            return torch.tensor(value["__tensor__"], dtype=getattr(torch, value["dtype"]))
+            return torch.tensor(
+                value["__tensor__"], dtype=getattr(torch, value["dtype"])
+            )
         if "__ndarray__" in value:
             return np.asarray(value["__ndarray__"], dtype=value["dtype"])
         return {k: _from_json(v) for k, v in value.items()}
@@ -255,7 +269,9 @@ def _generators(net):
         root = getattr(net, root_name, None)
         if root is None:
             continue
-        parts = root.named_modules() if isinstance(root, torch.nn.Module) else [("", root)]
+        parts = (
+            root.named_modules() if isinstance(root, torch.nn.Module) else [("", root)]
+        )
         for path, obj in parts:
             for attr, value in vars(obj).items():
                 if isinstance(value, _GENERATORS):
@@ -281,9 +297,12 @@ def _set_generator_state(generator, state):
 
 
 def _rng_states(net):
-    states = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(legacy=False),
-              "python": random.getstate(),
-              "generators": {k: _generator_state(g) for k, g in _generators(net).items()}}
+    states = {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(legacy=False),
+        "python": random.getstate(),
+        "generators": {k: _generator_state(g) for k, g in _generators(net).items()},
+    }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
@@ -312,8 +331,12 @@ def callback_state(callback):
     if hasattr(callback, "checkpoint_state"):
         return callback.checkpoint_state()
     if isinstance(callback, EarlyStopping):
-        return {"misses_": callback.misses_, "dynamic_threshold_": callback.dynamic_threshold_,
-                "best_epoch_": callback.best_epoch_, "weights": callback.best_model_weights_}
+        return {
+            "misses_": callback.misses_,
+            "dynamic_threshold_": callback.dynamic_threshold_,
+            "best_epoch_": callback.best_epoch_,
+            "weights": callback.best_model_weights_,
+        }
     return None
 
 
@@ -337,7 +360,9 @@ def _write_training_state(net, directory):
     from safetensors.torch import save_file
 
     torch.save(net.optimizer_.state_dict(), directory / OPTIMIZER_FILE)
-    (directory / HISTORY_FILE).write_text(json.dumps(net.history.to_list(), default=float))
+    (directory / HISTORY_FILE).write_text(
+        json.dumps(net.history.to_list(), default=float)
+    )
     callbacks = {}
     for name, callback in net.callbacks_:
         state = callback_state(callback)
@@ -346,11 +371,17 @@ def _write_training_state(net, directory):
         state = dict(state)
         weights = state.pop("weights", None)
         if weights is not None:
-            save_file({k: v.detach().contiguous().clone() for k, v in weights.items()},
-                      str(directory / _weights_file(name)))
+            save_file(
+                {k: v.detach().contiguous().clone() for k, v in weights.items()},
+                str(directory / _weights_file(name)),
+            )
         callbacks[name] = {"state": _to_json(state), "has_weights": weights is not None}
-    state = {"fingerprint": getattr(net, "fit_fingerprint_", None), "seed": net.seed_,
-             "rng": _to_json(_rng_states(net)), "callbacks": callbacks}
+    state = {
+        "fingerprint": getattr(net, "fit_fingerprint_", None),
+        "seed": net.seed_,
+        "rng": _to_json(_rng_states(net)),
+        "callbacks": callbacks,
+    }
     (directory / TRAINING_STATE_FILE).write_text(json.dumps(state))
 
 
@@ -431,28 +462,42 @@ def restore_last_checkpoint(net, directory):
     state = json.loads(state_file.read_text()) if state_file.is_file() else {}
     fingerprint = getattr(net, "fit_fingerprint_", None)
     if state.get("fingerprint") != fingerprint:
-        warnings.warn(f"the checkpoint in {last} was written by another fit (other data, "
-                      "targets or parameters); starting from scratch, and it will be "
-                      "overwritten.", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"the checkpoint in {last} was written by another fit (other data, "
+            "targets or parameters); starting from scratch, and it will be "
+            "overwritten.",
+            UserWarning,
+            stacklevel=3,
+        )
         return 0
     meta = read_metadata(last)
     if meta["target"]["label_names"] != list(net.label_names_):
-        raise ValueError(f"the checkpoint in {last} has other labels than this fit; use "
-                         "another checkpoint_dir or delete it.")
-    load_model(net.module_, str(last / "model.safetensors"), strict=True, device=net.device_)
+        raise ValueError(
+            f"the checkpoint in {last} has other labels than this fit; use "
+            "another checkpoint_dir or delete it."
+        )
+    load_model(
+        net.module_, str(last / "model.safetensors"), strict=True, device=net.device_
+    )
     net.optimizer_.load_state_dict(
-        torch.load(last / OPTIMIZER_FILE, map_location=net.device_, weights_only=True))
+        torch.load(last / OPTIMIZER_FILE, map_location=net.device_, weights_only=True)
+    )
     net.history_ = History(json.loads((last / HISTORY_FILE).read_text()))
     net.seed_ = state["seed"]
     callbacks = {}
     for name, saved in state["callbacks"].items():
         restored = _from_json(saved["state"])
-        restored["weights"] = (load_file(str(last / _weights_file(name)),
-                                         device=str(net.device_))
-                               if saved["has_weights"] else None)
+        restored["weights"] = (
+            load_file(str(last / _weights_file(name)), device=str(net.device_))
+            if saved["has_weights"]
+            else None
+        )
         callbacks[name] = restored
     checkpoint = next(cb for _, cb in net.callbacks_ if isinstance(cb, EpochCheckpoint))
-    checkpoint.pending_state_ = {"rng": _from_json(state["rng"]), "callbacks": callbacks}
+    checkpoint.pending_state_ = {
+        "rng": _from_json(state["rng"]),
+        "callbacks": callbacks,
+    }
     return len(net.history_)
 
 
@@ -551,7 +596,9 @@ class SelectCheckpoint(EpochScoring):
         "name": [str],
     }
 
-    def __init__(self, f1_weight=0.7, confidence_weight=0.3, name="valid_selection_score"):
+    def __init__(
+        self, f1_weight=0.7, confidence_weight=0.3, name="valid_selection_score"
+    ):
         self.f1_weight = f1_weight
         self.confidence_weight = confidence_weight
         self.name = name
@@ -561,9 +608,11 @@ class SelectCheckpoint(EpochScoring):
         return self._selection_score
 
     def initialize(self):
-        validate_parameter_constraints(self._parameter_constraints,
-                                       self.get_params(deep=False),
-                                       caller_name=type(self).__name__)
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            self.get_params(deep=False),
+            caller_name=type(self).__name__,
+        )
         return super().initialize()
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
@@ -576,20 +625,27 @@ class SelectCheckpoint(EpochScoring):
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         if dataset_valid is None:
-            raise ValueError("SelectCheckpoint scores the validation split, and there is "
-                             "none: set validation_fraction (e.g. 0.1).")
-        super().on_epoch_begin(net, dataset_train=dataset_train,
-                               dataset_valid=dataset_valid, **kwargs)
+            raise ValueError(
+                "SelectCheckpoint scores the validation split, and there is "
+                "none: set validation_fraction (e.g. 0.1)."
+            )
+        super().on_epoch_begin(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
 
     def _selection_score(self, net, X, y):
         row = net.history[-1]
         if "valid_f1_macro" not in row:
-            raise ValueError("SelectCheckpoint needs the valid_f1_macro history column "
-                             "that skemo estimators record on their validation split.")
+            raise ValueError(
+                "SelectCheckpoint needs the valid_f1_macro history column "
+                "that skemo estimators record on their validation split."
+            )
         proba = net.proba_from_output(net.forward(X))
         confidence = prediction_confidence(proba, net.multilabel_)
         net.history.record("valid_confidence", confidence)
-        return self.f1_weight * row["valid_f1_macro"] + self.confidence_weight * confidence
+        return (
+            self.f1_weight * row["valid_f1_macro"] + self.confidence_weight * confidence
+        )
 
     def on_epoch_end(self, net, **kwargs):
         super().on_epoch_end(net, **kwargs)
@@ -598,9 +654,15 @@ class SelectCheckpoint(EpochScoring):
             self.best_model_weights_ = deepcopy(net.module_.state_dict())
 
     def checkpoint_state(self):
-        """The best score, epoch and weights so far, for a resumed fit (:class:`EpochCheckpoint`)."""
-        return {"best_score_": float(self.best_score_), "best_epoch_": self.best_epoch_,
-                "weights": self.best_model_weights_}
+        """The best score, epoch and weights so far, for a resumed fit.
+
+        Written and restored by :class:`EpochCheckpoint`.
+        """
+        return {
+            "best_score_": float(self.best_score_),
+            "best_epoch_": self.best_epoch_,
+            "weights": self.best_model_weights_,
+        }
 
     def load_checkpoint_state(self, state):
         """Take back the state of :meth:`checkpoint_state`."""
@@ -615,7 +677,9 @@ class SelectCheckpoint(EpochScoring):
         if self.best_model_weights_ is not None:
             net.module_.load_state_dict(self.best_model_weights_)
             if net.verbose:
-                print(f"Restoring the epoch with the best {self.name_}: {self.best_epoch_}.")
+                print(
+                    f"Restoring the epoch with the best {self.name_}: {self.best_epoch_}."
+                )
 
 
 __all__ = [

@@ -7,9 +7,9 @@ from numpy.testing import assert_array_equal
 from transformers import BertForMaskedLM
 
 from skemo import DefinitionAuxiliaryClassifier, FineTunedEmotionClassifier
+from skemo.labels import label_descriptions
 from skemo.methods.definition_auxiliary import definition_suffixes
 from skemo.nn.encoder import load_tokenizer
-from skemo.labels import label_descriptions
 from skemo.utils._text_data import PadCollator, tokenize_texts
 
 from .conftest import tiny_bert, tiny_params

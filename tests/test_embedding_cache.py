@@ -5,9 +5,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
+
 from skemo import FineTunedEmotionClassifier, SimilarityEmotionClassifier, load
-from skemo.utils._embedding_cache import frozen_embeddings, pooled_embeddings
 from skemo.nn.encoder import TextEncoder, load_backbone, load_tokenizer
+from skemo.utils._embedding_cache import frozen_embeddings, pooled_embeddings
 from skemo.utils._text_data import PadCollator, TextDataset, tokenize_texts
 
 from .conftest import tiny_bert, tiny_params

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from skemo import FineTunedEmotionClassifier
-from skemo.utils._class_weights import prior_logits
 from skemo.losses import ClassificationLoss
+from skemo.utils._class_weights import prior_logits
 
 from .conftest import tiny_llama, tiny_params
 

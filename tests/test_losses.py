@@ -41,7 +41,8 @@ MPC_TARGETS = [[1, 1, 0], [0, 0, 1], [0, 0, 0]]
 # text 1, positive {2}: -log(e^0 / (e^0 + e^0.5 + e^2)) = log(1 + e^0.5 + e^2)
 # text 2 has no positive and is left out of the mean.
 MPC_EXPECTED = (
-    0.5 * (math.log(1 + math.exp(-2)) + math.log(1 + math.exp(-1))) + math.log(1 + math.exp(0.5) + math.exp(2))
+    0.5 * (math.log(1 + math.exp(-2)) + math.log(1 + math.exp(-1)))
+    + math.log(1 + math.exp(0.5) + math.exp(2))
 ) / 2
 
 
@@ -60,7 +61,9 @@ def test_multi_positive_contrastive_target_dtypes_agree():
     scores = torch.tensor(MPC_SCORES)
     as_int = multi_positive_contrastive_loss(scores, torch.tensor(MPC_TARGETS))
     as_bool = multi_positive_contrastive_loss(scores, torch.tensor(MPC_TARGETS).bool())
-    as_float = multi_positive_contrastive_loss(scores, torch.tensor(MPC_TARGETS).float())
+    as_float = multi_positive_contrastive_loss(
+        scores, torch.tensor(MPC_TARGETS).float()
+    )
     assert as_int.item() == as_bool.item() == as_float.item()
 
 
@@ -106,7 +109,9 @@ def test_multi_positive_contrastive_bf16_computes_in_float32():
     scores = torch.tensor(MPC_SCORES, dtype=torch.bfloat16)
     loss = multi_positive_contrastive_loss(scores, torch.tensor(MPC_TARGETS))
     assert loss.dtype == torch.float32
-    reference = multi_positive_contrastive_loss(scores.float(), torch.tensor(MPC_TARGETS))
+    reference = multi_positive_contrastive_loss(
+        scores.float(), torch.tensor(MPC_TARGETS)
+    )
     assert loss.item() == pytest.approx(reference.item(), rel=1e-6)
     assert loss.item() == pytest.approx(MPC_EXPECTED, rel=1e-2)
 
@@ -137,7 +142,10 @@ CCL_EXPECTED = sum(math.log(1 + math.exp(x)) for x in (2.0, 1.6, 0.4, 0.8)) / 4
 def test_clustering_contrastive_by_hand(device):
     h = torch.tensor(CCL_EMBEDDINGS, device=device, requires_grad=True)
     loss = clustering_contrastive_loss(
-        h, torch.tensor(CCL_LABELS, device=device), torch.tensor(CCL_CLUSTERS, device=device), CCL_TAU
+        h,
+        torch.tensor(CCL_LABELS, device=device),
+        torch.tensor(CCL_CLUSTERS, device=device),
+        CCL_TAU,
     )
     assert loss.device.type == device
     assert loss.item() == pytest.approx(CCL_EXPECTED, rel=1e-6)
@@ -150,16 +158,25 @@ def test_clustering_contrastive_skips_instance_without_hard_positive():
     # i=1 (label 0, cluster 1): P={0}, N={2} -> -log(e^0 / (e^0 + e^1)) = log(1 + e)
     # i=2 (label 1, cluster 1): P={} -> skipped, the mean runs over 2 instances.
     h = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]], requires_grad=True)
-    loss = clustering_contrastive_loss(h, torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]), 1.0)
+    loss = clustering_contrastive_loss(
+        h, torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]), 1.0
+    )
     assert loss.item() == pytest.approx(math.log(1 + math.e) / 2, rel=1e-6)
     assert_scalar_with_finite_grad(loss, h)
     # TACO's reference code: mean over the whole batch (i=2 counts as 0), times tau / 0.07.
-    reference = clustering_contrastive_loss(h, torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]),
-                                            1.0, base_temperature=0.07, mean_over="batch")
+    reference = clustering_contrastive_loss(
+        h,
+        torch.tensor([0, 0, 1]),
+        torch.tensor([0, 1, 1]),
+        1.0,
+        base_temperature=0.07,
+        mean_over="batch",
+    )
     assert reference.item() == pytest.approx(math.log(1 + math.e) / 3 / 0.07, rel=1e-6)
     with pytest.raises(ValueError, match="mean_over"):
-        clustering_contrastive_loss(h, torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]), 1.0,
-                                    mean_over="pairs")
+        clustering_contrastive_loss(
+            h, torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]), 1.0, mean_over="pairs"
+        )
 
 
 def test_clustering_contrastive_multi_label_uses_label_set_intersection():
@@ -189,7 +206,8 @@ def test_clustering_contrastive_single_label_batch():
     assert torch.all(grad == 0)
     # Same label everywhere but two clusters: only hard positives, no negatives.
     # i=0: P={1, 2}, logits 0 and 1.2 -> 1/2 [log(e^0 + e^1.2) - 0 + log(e^0 + e^1.2) - 1.2]
-    # i=3: same as i=0 (h3 = h0); i=1: P={0, 3}, both logits 0 -> log 2; i=2: P={0,3}, both 1.2 -> log 2
+    # i=3: same as i=0 (h3 = h0); i=1: P={0, 3}, both logits 0 -> log 2;
+    # i=2: P={0,3}, both 1.2 -> log 2
     split = clustering_contrastive_loss(h, labels, torch.tensor([0, 1, 1, 0]), CCL_TAU)
     first = math.log(1 + math.exp(1.2)) - 0.6
     assert split.item() == pytest.approx((2 * first + 2 * math.log(2)) / 4, rel=1e-6)
@@ -198,13 +216,19 @@ def test_clustering_contrastive_single_label_batch():
 def test_clustering_contrastive_nobody_qualifies_is_zero_with_grad():
     # Every instance has its own label: no hard positive anywhere.
     h = torch.randn(4, 3, requires_grad=True)
-    loss = clustering_contrastive_loss(h, torch.arange(4), torch.tensor([0, 0, 1, 1]), 0.5)
+    loss = clustering_contrastive_loss(
+        h, torch.arange(4), torch.tensor([0, 0, 1, 1]), 0.5
+    )
     assert loss.item() == 0.0
     assert_scalar_with_finite_grad(loss, h)
 
 
 def test_clustering_contrastive_permutation_invariant():
-    h, y, c = torch.tensor(CCL_EMBEDDINGS), torch.tensor(CCL_LABELS), torch.tensor(CCL_CLUSTERS)
+    h, y, c = (
+        torch.tensor(CCL_EMBEDDINGS),
+        torch.tensor(CCL_LABELS),
+        torch.tensor(CCL_CLUSTERS),
+    )
     order = torch.tensor([3, 1, 0, 2])
     torch.testing.assert_close(
         clustering_contrastive_loss(h[order], y[order], c[order], CCL_TAU),
@@ -214,29 +238,41 @@ def test_clustering_contrastive_permutation_invariant():
 
 def test_clustering_contrastive_bf16_computes_in_float32():
     h = torch.tensor(CCL_EMBEDDINGS, dtype=torch.bfloat16)
-    loss = clustering_contrastive_loss(h, torch.tensor(CCL_LABELS), torch.tensor(CCL_CLUSTERS), CCL_TAU)
+    loss = clustering_contrastive_loss(
+        h, torch.tensor(CCL_LABELS), torch.tensor(CCL_CLUSTERS), CCL_TAU
+    )
     assert loss.dtype == torch.float32
     assert loss.item() == pytest.approx(CCL_EXPECTED, rel=1e-2)
 
 
 def test_clustering_contrastive_rejects_bad_temperature():
     with pytest.raises(ValueError, match="temperature"):
-        clustering_contrastive_loss(torch.ones(2, 2), torch.tensor([0, 0]), torch.tensor([0, 1]), 0.0)
+        clustering_contrastive_loss(
+            torch.ones(2, 2), torch.tensor([0, 0]), torch.tensor([0, 1]), 0.0
+        )
 
 
 def test_n_distinct_labels():
     assert n_distinct_labels(torch.tensor([4, 1, 4, 0])) == 3
-    assert n_distinct_labels(torch.tensor([[1, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]])) == 2
+    assert (
+        n_distinct_labels(torch.tensor([[1, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]])) == 2
+    )
     assert n_distinct_labels([[True, False], [True, True]]) == 2
 
 
 def test_batch_kmeans_clusters_directions():
     # Raw k-means would pair the two short vectors; on the unit circle the
     # directions decide: {0, 1} along x, {2, 3} along y.
-    h = torch.tensor([[1.0, 0.0], [10.0, 0.5], [0.0, 1.0], [0.5, 10.0]], requires_grad=True)
+    h = torch.tensor(
+        [[1.0, 0.0], [10.0, 0.5], [0.0, 1.0], [0.5, 10.0]], requires_grad=True
+    )
     clusters = batch_kmeans(h, 2, random_state=0)
     assert clusters.dtype == torch.long and clusters.shape == (4,)
-    assert clusters[0] == clusters[1] and clusters[2] == clusters[3] and clusters[0] != clusters[2]
+    assert (
+        clusters[0] == clusters[1]
+        and clusters[2] == clusters[3]
+        and clusters[0] != clusters[2]
+    )
     assert torch.equal(clusters, batch_kmeans(h, 2, random_state=0))
 
 
@@ -245,7 +281,9 @@ def test_batch_kmeans_clamps_cluster_count_and_tolerates_duplicates():
     assert batch_kmeans(h, 0).tolist() == [0, 0, 0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        clusters = batch_kmeans(h, 10, random_state=0)  # clamped to 3; only 2 distinct points
+        clusters = batch_kmeans(
+            h, 10, random_state=0
+        )  # clamped to 3; only 2 distinct points
     assert clusters.shape == (3,) and int(clusters.max()) < 3
     assert clusters[0] == clusters[1] != clusters[2]
 
@@ -254,7 +292,8 @@ def test_batch_kmeans_clamps_cluster_count_and_tolerates_duplicates():
 # label_disentangling_loss
 # --------------------------------------------------------------------------
 # Score columns M[:,0] = (3, 4), M[:,1] = (4, 3), M[:,2] = (0, 1):
-#   cos01 = 24/25 = 0.96, cos02 = 4/5 = 0.8, cos12 = 3/5 = 0.6; sum over ordered pairs = 2 * 2.36 = 4.72
+#   cos01 = 24/25 = 0.96, cos02 = 4/5 = 0.8, cos12 = 3/5 = 0.6;
+#   sum over ordered pairs = 2 * 2.36 = 4.72
 # Label embeddings e0 = (1, 0, 0), e1 = (0.6, 0.8, 0), e2 = (0, 0.6, 0.8):
 #   cos01 = 0.6, cos02 = 0, cos12 = 0.48
 # L = exp(2 * (0.96 * 0.6 + 0.8 * 0 + 0.6 * 0.48) / 4.72) = exp(1.728 / 4.72)
@@ -276,7 +315,9 @@ def test_label_disentangling_by_hand(device):
 def test_label_disentangling_confusability_is_detached_by_default():
     scores = torch.tensor(LDL_SCORES, requires_grad=True)
     h_e = torch.tensor(LDL_LABEL_EMBEDDINGS, requires_grad=True)
-    grad_scores, _ = torch.autograd.grad(label_disentangling_loss(scores, h_e), (scores, h_e), allow_unused=True)
+    grad_scores, _ = torch.autograd.grad(
+        label_disentangling_loss(scores, h_e), (scores, h_e), allow_unused=True
+    )
     assert grad_scores is None
     attached = label_disentangling_loss(scores, h_e, detach_confusability=False)
     assert attached.item() == pytest.approx(LDL_EXPECTED, rel=1e-6)
@@ -296,7 +337,9 @@ def test_label_disentangling_zero_columns():
     # Column 2 is zero: its cosines are 0, so only the pair (0, 1) counts, f = 1/2 each way.
     # L = exp(2 * 0.5 * cos(e0, e1)) = exp(0.6)
     h_e = torch.tensor(LDL_LABEL_EMBEDDINGS, requires_grad=True)
-    loss = label_disentangling_loss(torch.tensor([[3.0, 4.0, 0.0], [4.0, 3.0, 0.0]]), h_e)
+    loss = label_disentangling_loss(
+        torch.tensor([[3.0, 4.0, 0.0], [4.0, 3.0, 0.0]]), h_e
+    )
     assert loss.item() == pytest.approx(math.exp(0.6), rel=1e-6)
     assert_scalar_with_finite_grad(loss, h_e)
     # All scores zero: no confusability signal, f = 0, L = exp(0) = 1 and no gradient.
@@ -311,13 +354,18 @@ def test_label_disentangling_permutation_invariant():
     scores, h_e = torch.tensor(LDL_SCORES), torch.tensor(LDL_LABEL_EMBEDDINGS)
     reference = label_disentangling_loss(scores, h_e)
     torch.testing.assert_close(label_disentangling_loss(scores[[1, 0]], h_e), reference)
-    labels = torch.tensor([2, 0, 1])  # renaming the labels consistently changes nothing either
-    torch.testing.assert_close(label_disentangling_loss(scores[:, labels], h_e[labels]), reference)
+    labels = torch.tensor(
+        [2, 0, 1]
+    )  # renaming the labels consistently changes nothing either
+    torch.testing.assert_close(
+        label_disentangling_loss(scores[:, labels], h_e[labels]), reference
+    )
 
 
 def test_label_disentangling_bf16_computes_in_float32():
     loss = label_disentangling_loss(
-        torch.tensor(LDL_SCORES, dtype=torch.bfloat16), torch.tensor(LDL_LABEL_EMBEDDINGS, dtype=torch.bfloat16)
+        torch.tensor(LDL_SCORES, dtype=torch.bfloat16),
+        torch.tensor(LDL_LABEL_EMBEDDINGS, dtype=torch.bfloat16),
     )
     assert loss.dtype == torch.float32
     assert loss.item() == pytest.approx(LDL_EXPECTED, rel=1e-2)
@@ -326,15 +374,19 @@ def test_label_disentangling_bf16_computes_in_float32():
 # --------------------------------------------------------------------------
 # exclusivity_margins, exclusivity_loss
 # --------------------------------------------------------------------------
-# (valence, arousal): 0 joy (0.8, 0.5), 1 sadness (-0.8, -0.4), 2 excitement (0.6, 0.6), 3 anger (-0.6, 0.7)
+# (valence, arousal): 0 joy (0.8, 0.5), 1 sadness (-0.8, -0.4), 2 excitement (0.6, 0.6),
+# 3 anger (-0.6, 0.7)
 CIRCUMPLEX = [[0.8, 0.5], [-0.8, -0.4], [0.6, 0.6], [-0.6, 0.7]]
 
 
 def test_exclusivity_margins_by_hand():
-    pairs, margins = exclusivity_margins(CIRCUMPLEX, [0, 2], [1, 3], theta0=0.1, gamma=0.2)
+    pairs, margins = exclusivity_margins(
+        CIRCUMPLEX, [0, 2], [1, 3], theta0=0.1, gamma=0.2
+    )
     assert pairs.dtype == torch.long
     assert pairs.tolist() == [[0, 1], [0, 3], [2, 1], [2, 3]]
-    # Coordinate differences: (1.6, 0.9), (1.4, -0.2), (1.4, 1.0), (1.2, -0.1); max distance 2*sqrt(2).
+    # Coordinate differences: (1.6, 0.9), (1.4, -0.2), (1.4, 1.0), (1.2, -0.1);
+    # max distance 2*sqrt(2).
     distances = [
         math.sqrt(1.6**2 + 0.9**2),
         math.sqrt(1.4**2 + 0.2**2),
@@ -349,9 +401,13 @@ def test_exclusivity_margins_by_hand():
 def test_exclusivity_margins_extremes():
     # Opposite corners are at the maximal distance (d = 1, theta = theta0);
     # identical coordinates at d = 0 (theta = theta0 + gamma).
-    _, margins = exclusivity_margins([[1.0, 1.0], [-1.0, -1.0], [1.0, 1.0]], [0, 2], [1], theta0=0.05, gamma=0.3)
+    _, margins = exclusivity_margins(
+        [[1.0, 1.0], [-1.0, -1.0], [1.0, 1.0]], [0, 2], [1], theta0=0.05, gamma=0.3
+    )
     assert margins.tolist() == pytest.approx([0.05, 0.05])
-    _, margins = exclusivity_margins([[0.5, 0.5], [0.5, 0.5]], [0], [1], theta0=0.05, gamma=0.3)
+    _, margins = exclusivity_margins(
+        [[0.5, 0.5], [0.5, 0.5]], [0], [1], theta0=0.05, gamma=0.3
+    )
     assert margins.tolist() == pytest.approx([0.35])
 
 
@@ -364,7 +420,11 @@ def test_exclusivity_margins_validation():
         exclusivity_margins([[0.0, 0.0, 0.0]], [0], [])
 
 
-EXCL_PROBABILITIES = [[0.5, 0.3, 0.1, 0.1], [0.25, 0.25, 0.25, 0.25], [0.7, 0.1, 0.1, 0.1]]
+EXCL_PROBABILITIES = [
+    [0.5, 0.3, 0.1, 0.1],
+    [0.25, 0.25, 0.25, 0.25],
+    [0.7, 0.1, 0.1, 0.1],
+]
 EXCL_PAIRS = [[0, 1], [2, 3]]
 EXCL_MARGINS = [0.1, 0.2]
 # row 0: relu(min(0.5, 0.3) - 0.1) = 0.2,   relu(min(0.1, 0.1) - 0.2) = 0
@@ -381,7 +441,9 @@ def test_exclusivity_loss_by_hand(device):
     assert loss.device.type == device
     assert loss.item() == pytest.approx(EXCL_EXPECTED, rel=1e-6)
     (grad,) = assert_scalar_with_finite_grad(loss, p)
-    assert grad[0, 1] == pytest.approx(1 / 3)  # p_1 is the min of the active pair in row 0
+    assert grad[0, 1] == pytest.approx(
+        1 / 3
+    )  # p_1 is the min of the active pair in row 0
     assert grad[0, 0] == 0
 
 
@@ -389,13 +451,19 @@ def test_exclusivity_loss_skips_gold_pairs():
     p = torch.tensor(EXCL_PROBABILITIES)
     gold = torch.zeros(3, 4)
     gold[0, [0, 1]] = 1  # row 0's active pair (0, 1) is gold: only row 1 remains (0.2)
-    loss = exclusivity_loss(p, torch.tensor(EXCL_PAIRS), torch.tensor(EXCL_MARGINS), gold)
+    loss = exclusivity_loss(
+        p, torch.tensor(EXCL_PAIRS), torch.tensor(EXCL_MARGINS), gold
+    )
     assert loss.item() == pytest.approx(0.2 / 3, rel=1e-6)
     gold[0, 1] = 0  # one gold label of the pair is not enough to spare it
-    loss = exclusivity_loss(p, torch.tensor(EXCL_PAIRS), torch.tensor(EXCL_MARGINS), gold)
+    loss = exclusivity_loss(
+        p, torch.tensor(EXCL_PAIRS), torch.tensor(EXCL_MARGINS), gold
+    )
     assert loss.item() == pytest.approx(EXCL_EXPECTED, rel=1e-6)
     with pytest.raises(ValueError, match="targets must have the shape"):
-        exclusivity_loss(p, torch.tensor(EXCL_PAIRS), torch.tensor(EXCL_MARGINS), gold[:2])
+        exclusivity_loss(
+            p, torch.tensor(EXCL_PAIRS), torch.tensor(EXCL_MARGINS), gold[:2]
+        )
 
 
 def test_exclusivity_acts_on_opposite_valence_co_activation():
@@ -406,7 +474,10 @@ def test_exclusivity_acts_on_opposite_valence_co_activation():
     pairs, margins = exclusivity_margins(coordinates, [0], [1])
     logits = torch.log(torch.tensor([[0.4, 0.4, 0.2]])).requires_grad_()
     loss = exclusivity_loss(torch.softmax(logits, dim=1), pairs, margins)
-    assert loss.item() == pytest.approx(0.4 - margins.item(), rel=1e-5) and loss.item() > 0.2
+    assert (
+        loss.item() == pytest.approx(0.4 - margins.item(), rel=1e-5)
+        and loss.item() > 0.2
+    )
     loss.backward()
     after = torch.softmax(logits.detach() - 1.0 * logits.grad, dim=1)[0]
     assert min(after[0], after[1]) < 0.4 - 1e-3
@@ -422,9 +493,15 @@ def test_exclusivity_loss_no_pairs_is_zero_with_grad():
 
 
 def test_exclusivity_loss_permutation_invariant():
-    p, pairs, margins = torch.tensor(EXCL_PROBABILITIES), torch.tensor(EXCL_PAIRS), torch.tensor(EXCL_MARGINS)
+    p, pairs, margins = (
+        torch.tensor(EXCL_PROBABILITIES),
+        torch.tensor(EXCL_PAIRS),
+        torch.tensor(EXCL_MARGINS),
+    )
     order = torch.tensor([2, 0, 1])
-    torch.testing.assert_close(exclusivity_loss(p[order], pairs, margins), exclusivity_loss(p, pairs, margins))
+    torch.testing.assert_close(
+        exclusivity_loss(p[order], pairs, margins), exclusivity_loss(p, pairs, margins)
+    )
 
 
 def test_exclusivity_loss_bf16_computes_in_float32():

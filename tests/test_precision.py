@@ -5,8 +5,14 @@ import pytest
 import torch
 
 from skemo import FineTunedEmotionClassifier, SimilarityEmotionClassifier
-from skemo.utils._precision import (autocast, autocast_dtype, cpu_supports_bf16,
-                                    quantized_copy, quantizes, resolve_device)
+from skemo.utils._precision import (
+    autocast,
+    autocast_dtype,
+    cpu_supports_bf16,
+    quantized_copy,
+    quantizes,
+    resolve_device,
+)
 
 from .conftest import tiny_params
 

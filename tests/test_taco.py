@@ -2,15 +2,13 @@
 
 import math
 
-
 import pytest
 import torch
 import torch.nn.functional as F
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skemo import TACOClassifier
-from skemo.labels import label_descriptions
-from skemo.labels import describe_labels, label_texts
+from skemo.labels import describe_labels, label_descriptions, label_texts
 from skemo.losses import clustering_contrastive_loss, label_disentangling_loss
 from skemo.methods.taco import TACOLoss
 from skemo.utils._class_weights import prior_logits

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from skemo.nn.encoder import load_tokenizer
-from skemo.utils._text_data import LengthBucketBatchSampler, PadCollator, TextDataset, tokenize_texts
+from skemo.utils._text_data import (
+    LengthBucketBatchSampler,
+    PadCollator,
+    TextDataset,
+    tokenize_texts,
+)
 
 
 @pytest.fixture(scope="module")

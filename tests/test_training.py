@@ -102,9 +102,9 @@ def test_the_declared_floors_cover_the_apis_fit_uses():
     import inspect
     import os
     import re
-    import tomllib
     from pathlib import Path
 
+    import tomllib
     from packaging.version import Version
     from skorch import NeuralNet
 

@@ -42,7 +42,10 @@ def n_distinct_labels(targets):
         return int(torch.unique(targets).numel())
     if targets.ndim == 2:
         return int((targets != 0).any(dim=0).sum())
-    raise ValueError(f"targets must be 1-D class ids or a 2-D indicator matrix; got shape {tuple(targets.shape)}.")
+    raise ValueError(
+        "targets must be 1-D class ids or a 2-D indicator matrix; "
+        f"got shape {tuple(targets.shape)}."
+    )
 
 
 def batch_kmeans(embeddings, n_clusters, random_state=None):
@@ -82,13 +85,19 @@ def batch_kmeans(embeddings, n_clusters, random_state=None):
     (True, True, True)
     """
     if embeddings.ndim != 2:
-        raise ValueError(f"embeddings must have shape (n_instances, dim); got {tuple(embeddings.shape)}.")
+        raise ValueError(
+            f"embeddings must have shape (n_instances, dim); got {tuple(embeddings.shape)}."
+        )
     n_instances = embeddings.shape[0]
     n_clusters = min(max(int(n_clusters), 1), n_instances)
     if n_clusters <= 1:
         return torch.zeros(n_instances, dtype=torch.long, device=embeddings.device)
-    points = F.normalize(embeddings.detach().float(), dim=1).cpu().numpy().astype(np.float64)
-    kmeans = KMeans(n_clusters=n_clusters, n_init=KMEANS_N_INIT, random_state=random_state)
+    points = (
+        F.normalize(embeddings.detach().float(), dim=1).cpu().numpy().astype(np.float64)
+    )
+    kmeans = KMeans(
+        n_clusters=n_clusters, n_init=KMEANS_N_INIT, random_state=random_state
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         assignment = kmeans.fit_predict(points)
@@ -102,11 +111,20 @@ def _same_label(targets):
     if targets.ndim == 2:
         indicator = (targets != 0).float()
         return (indicator @ indicator.T) > 0
-    raise ValueError(f"targets must be 1-D class ids or a 2-D indicator matrix; got shape {tuple(targets.shape)}.")
+    raise ValueError(
+        "targets must be 1-D class ids or a 2-D indicator matrix; "
+        f"got shape {tuple(targets.shape)}."
+    )
 
 
-def clustering_contrastive_loss(embeddings, targets, clusters, temperature,
-                                base_temperature=None, mean_over="anchors"):
+def clustering_contrastive_loss(
+    embeddings,
+    targets,
+    clusters,
+    temperature,
+    base_temperature=None,
+    mean_over="anchors",
+):
     r"""TACO's clustering-guided contrastive loss over hard instance pairs.
 
     Parameters
@@ -186,7 +204,9 @@ def clustering_contrastive_loss(embeddings, targets, clusters, temperature,
     0.6566
     """
     if embeddings.ndim != 2:
-        raise ValueError(f"embeddings must have shape (n_instances, dim); got {tuple(embeddings.shape)}.")
+        raise ValueError(
+            f"embeddings must have shape (n_instances, dim); got {tuple(embeddings.shape)}."
+        )
     n_instances = embeddings.shape[0]
     if targets.shape[0] != n_instances or clusters.shape != (n_instances,):
         raise ValueError(
@@ -196,7 +216,9 @@ def clustering_contrastive_loss(embeddings, targets, clusters, temperature,
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0; got {temperature!r}.")
     if base_temperature is not None and not base_temperature > 0:
-        raise ValueError(f"base_temperature must be > 0 or None; got {base_temperature!r}.")
+        raise ValueError(
+            f"base_temperature must be > 0 or None; got {base_temperature!r}."
+        )
     if mean_over not in ("anchors", "batch"):
         raise ValueError(f"mean_over must be 'anchors' or 'batch'; got {mean_over!r}.")
 
@@ -217,10 +239,14 @@ def clustering_contrastive_loss(embeddings, targets, clusters, temperature,
     logits = (h[anchors] @ h.T) / temperature
     positive, contrast = positive[anchors], (positive | negative)[anchors]
     # Every anchor row has at least one positive, so its denominator is finite.
-    log_denominator = torch.logsumexp(logits.masked_fill(~contrast, -torch.inf), dim=1, keepdim=True)
+    log_denominator = torch.logsumexp(
+        logits.masked_fill(~contrast, -torch.inf), dim=1, keepdim=True
+    )
     per_pair = log_denominator - logits
     per_anchor = (per_pair * positive).sum(dim=1) / positive.sum(dim=1)
-    loss = per_anchor.sum() / (n_instances if mean_over == "batch" else per_anchor.shape[0])
+    loss = per_anchor.sum() / (
+        n_instances if mean_over == "batch" else per_anchor.shape[0]
+    )
     if base_temperature is not None:
         loss = loss * (temperature / base_temperature)
     return loss

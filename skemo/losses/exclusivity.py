@@ -8,7 +8,9 @@ import torch
 MAX_CIRCUMPLEX_DISTANCE = 2.0 * math.sqrt(2.0)
 
 
-def exclusivity_margins(coordinates, positive_labels, negative_labels, theta0=0.02, gamma=0.2):
+def exclusivity_margins(
+    coordinates, positive_labels, negative_labels, theta0=0.02, gamma=0.2
+):
     r"""Opposite-valence label pairs and their co-activation margins.
 
     Parameters
@@ -58,24 +60,33 @@ def exclusivity_margins(coordinates, positive_labels, negative_labels, theta0=0.
     >>> pairs, margins = exclusivity_margins(coords, [0, 2], [1])
     >>> pairs.tolist()
     [[0, 1], [2, 1]]
-    >>> [round(m, 4) for m in margins.tolist()]  # 0.02 + 0.2 * (1 - d), d = sqrt(1.6^2 + 0.9^2) / 2.8284, ...
+    >>> # 0.02 + 0.2 * (1 - d), d = sqrt(1.6^2 + 0.9^2) / 2.8284, ...
+    >>> [round(m, 4) for m in margins.tolist()]
     [0.0902, 0.0983]
     """
     coordinates = torch.as_tensor(coordinates, dtype=torch.float32)
     if coordinates.ndim != 2 or coordinates.shape[1] != 2:
-        raise ValueError(f"coordinates must have shape (n_labels, 2); got {tuple(coordinates.shape)}.")
+        raise ValueError(
+            f"coordinates must have shape (n_labels, 2); got {tuple(coordinates.shape)}."
+        )
     positive = torch.as_tensor(positive_labels, dtype=torch.long).reshape(-1)
     negative = torch.as_tensor(negative_labels, dtype=torch.long).reshape(-1)
     n_labels = coordinates.shape[0]
     for name, indices in (("positive_labels", positive), ("negative_labels", negative)):
         if indices.numel() and (indices.min() < 0 or indices.max() >= n_labels):
-            raise ValueError(f"{name} must be label indices in [0, {n_labels}); got {indices.tolist()}.")
+            raise ValueError(
+                f"{name} must be label indices in [0, {n_labels}); got {indices.tolist()}."
+            )
     overlap = set(positive.tolist()) & set(negative.tolist())
     if overlap:
-        raise ValueError(f"A label cannot have both valences; in both lists: {sorted(overlap)}.")
+        raise ValueError(
+            f"A label cannot have both valences; in both lists: {sorted(overlap)}."
+        )
 
     pairs = torch.cartesian_prod(positive, negative).reshape(-1, 2)
-    distance = torch.linalg.vector_norm(coordinates[pairs[:, 0]] - coordinates[pairs[:, 1]], dim=1)
+    distance = torch.linalg.vector_norm(
+        coordinates[pairs[:, 0]] - coordinates[pairs[:, 1]], dim=1
+    )
     margins = theta0 + gamma * (1.0 - distance / MAX_CIRCUMPLEX_DISTANCE)
     return pairs, margins
 
@@ -131,20 +142,33 @@ def exclusivity_loss(probabilities, pairs, margins, targets=None):
     0.0
     """
     if probabilities.ndim != 2:
-        raise ValueError(f"probabilities must have shape (n_instances, n_labels); got {tuple(probabilities.shape)}.")
-    pairs = torch.as_tensor(pairs, dtype=torch.long, device=probabilities.device).reshape(-1, 2)
-    probabilities = probabilities.to(torch.promote_types(probabilities.dtype, torch.float32))
-    margins = torch.as_tensor(margins, device=probabilities.device, dtype=probabilities.dtype).reshape(-1)
+        raise ValueError(
+            "probabilities must have shape (n_instances, n_labels); "
+            f"got {tuple(probabilities.shape)}."
+        )
+    pairs = torch.as_tensor(
+        pairs, dtype=torch.long, device=probabilities.device
+    ).reshape(-1, 2)
+    probabilities = probabilities.to(
+        torch.promote_types(probabilities.dtype, torch.float32)
+    )
+    margins = torch.as_tensor(
+        margins, device=probabilities.device, dtype=probabilities.dtype
+    ).reshape(-1)
     if margins.shape[0] != pairs.shape[0]:
         raise ValueError(f"Got {pairs.shape[0]} pairs but {margins.shape[0]} margins.")
     if pairs.shape[0] == 0 or probabilities.shape[0] == 0:
         return probabilities.sum() * 0.0
-    co_activation = torch.minimum(probabilities[:, pairs[:, 0]], probabilities[:, pairs[:, 1]])
+    co_activation = torch.minimum(
+        probabilities[:, pairs[:, 0]], probabilities[:, pairs[:, 1]]
+    )
     penalty = torch.relu(co_activation - margins)
     if targets is not None:
         gold = torch.as_tensor(targets, device=probabilities.device) != 0
         if gold.shape != probabilities.shape:
-            raise ValueError(f"targets must have the shape of probabilities "
-                             f"{tuple(probabilities.shape)}; got {tuple(gold.shape)}.")
+            raise ValueError(
+                f"targets must have the shape of probabilities "
+                f"{tuple(probabilities.shape)}; got {tuple(gold.shape)}."
+            )
         penalty = penalty * ~(gold[:, pairs[:, 0]] & gold[:, pairs[:, 1]])
     return penalty.sum(dim=1).mean()

@@ -78,7 +78,9 @@ def label_disentangling_loss(score_matrix, label_embeddings, detach_confusabilit
             f"score_matrix has {n_labels} label columns but label_embeddings has "
             f"{label_embeddings.shape[0]} rows."
         )
-    dtype = torch.promote_types(torch.promote_types(score_matrix.dtype, label_embeddings.dtype), torch.float32)
+    dtype = torch.promote_types(
+        torch.promote_types(score_matrix.dtype, label_embeddings.dtype), torch.float32
+    )
     scores = score_matrix.to(dtype)
     label_embeddings = label_embeddings.to(device=scores.device, dtype=dtype)
     if n_labels < 2:
@@ -90,7 +92,9 @@ def label_disentangling_loss(score_matrix, label_embeddings, detach_confusabilit
     columns = F.normalize(scores, dim=0)
     column_cosine = (columns.T @ columns) * off_diagonal
     total = column_cosine.sum()
-    total = torch.where(total.abs() > torch.finfo(dtype).eps, total, torch.ones_like(total))
+    total = torch.where(
+        total.abs() > torch.finfo(dtype).eps, total, torch.ones_like(total)
+    )
     confusability = column_cosine / total
 
     rows = F.normalize(label_embeddings, dim=1)

@@ -71,8 +71,12 @@ def multi_positive_contrastive_loss(scores, targets):
     # Rows without a negative would be a logsumexp over -inf only; a finite fill
     # keeps the backward pass NaN-free and torch.where restores the -inf.
     fill = torch.finfo(scores.dtype).min
-    negative_lse = torch.logsumexp(scores.masked_fill(positive, fill), dim=1, keepdim=True)
-    negative_lse = torch.where(has_negative, negative_lse, torch.full_like(negative_lse, -torch.inf))
+    negative_lse = torch.logsumexp(
+        scores.masked_fill(positive, fill), dim=1, keepdim=True
+    )
+    negative_lse = torch.where(
+        has_negative, negative_lse, torch.full_like(negative_lse, -torch.inf)
+    )
     log_prob = scores - torch.logaddexp(scores, negative_lse)
     per_text = -(log_prob * positive).sum(dim=1) / positive.sum(dim=1)
     return per_text.mean()

@@ -15,8 +15,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from skemo.base import EmotionClassifierBase
-from skemo.nn.encoder import DEFAULT_ENCODER
 from skemo.labels import label_texts
+from skemo.nn.encoder import DEFAULT_ENCODER
 from skemo.utils._text_data import PadCollator, tokenize_texts
 
 

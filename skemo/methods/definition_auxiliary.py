@@ -11,13 +11,14 @@ from numbers import Real
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
-from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from skemo.base import EmotionClassifierBase
+from skemo.labels import label_texts
 from skemo.losses import ClassificationLoss
 from skemo.nn import (
     DEFAULT_ENCODER,
@@ -26,7 +27,6 @@ from skemo.nn import (
     load_checkpoint_mlm_head,
     pool,
 )
-from skemo.labels import label_texts
 from skemo.utils._text_data import PadCollator, _truncate
 
 #: The auxiliary tasks: class definition prediction and masked language modelling.
@@ -65,7 +65,7 @@ def definition_suffixes(tokenizer, definitions, max_length):
     for definition in definitions:
         pair = tokenizer("", definition)["input_ids"]
         if pair[: len(single)] == single:
-            suffix = pair[len(single):]
+            suffix = pair[len(single) :]
         else:  # a tokenizer whose pair encoding does not extend the single one
             suffix = tokenizer(definition, add_special_tokens=False)["input_ids"]
         suffixes.append(_truncate(suffix, max(max_length // 2, 1), tokenizer))
@@ -134,20 +134,31 @@ class DefinitionAuxiliaryModel(ClassifierHeadModel):
         backbone = encoder.backbone
         self.uses_token_types = getattr(backbone.config, "type_vocab_size", 0) > 1
         with torch.random.fork_rng(devices=[]):
-            self.definition_head = (nn.Linear(encoder.hidden_size, 2)
-                                    if "cdp" in aux_tasks else None)
-            self.mlm_head = (MaskedLMHead(backbone.config, backbone.get_input_embeddings())
-                             if "mlm" in aux_tasks else None)
+            self.definition_head = (
+                nn.Linear(encoder.hidden_size, 2) if "cdp" in aux_tasks else None
+            )
+            self.mlm_head = (
+                MaskedLMHead(backbone.config, backbone.get_input_embeddings())
+                if "mlm" in aux_tasks
+                else None
+            )
 
     def encode_pairs(self, input_ids, attention_mask, token_type_ids):
         """Token states ``(B, T, H)`` and pooled vectors ``(B, H)`` of (text, definition) pairs."""
         segments = {"token_type_ids": token_type_ids} if self.uses_token_types else {}
-        states = self.encoder.backbone(input_ids=input_ids, attention_mask=attention_mask,
-                                       **segments).last_hidden_state
+        states = self.encoder.backbone(
+            input_ids=input_ids, attention_mask=attention_mask, **segments
+        ).last_hidden_state
         return states, pool(states, attention_mask, self.encoder.pooling)
 
-    def auxiliary_losses(self, input_ids, attention_mask, token_type_ids,
-                         is_definition=None, mlm_labels=None):
+    def auxiliary_losses(
+        self,
+        input_ids,
+        attention_mask,
+        token_type_ids,
+        is_definition=None,
+        mlm_labels=None,
+    ):
         """The auxiliary losses of one batch of pairs, ``{"cdp": ..., "mlm": ...}``.
 
         Parameters
@@ -173,8 +184,9 @@ class DefinitionAuxiliaryModel(ClassifierHeadModel):
         if mlm_labels is not None:
             masked = mlm_labels != -100
             logits = self.mlm_head(states[masked]).float()
-            losses["mlm"] = (F.cross_entropy(logits, mlm_labels[masked], reduction="sum")
-                             / masked.sum().clamp(min=1))
+            losses["mlm"] = F.cross_entropy(
+                logits, mlm_labels[masked], reduction="sum"
+            ) / masked.sum().clamp(min=1)
         return losses
 
 
@@ -220,7 +232,8 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
     in multi-label mode (1 single-label): the primary BCE is averaged over
     the :math:`B \\times L'` entries of the batch, the auxiliary losses over
     pairs, so dividing by :math:`L'` puts both on the same scale per text
-    (unscaled, CDP's encoder gradient was 8x the primary one on GoEmotions). Prediction uses the primary head alone, on the text
+    (unscaled, CDP's encoder gradient was 8x the primary one on GoEmotions).
+    Prediction uses the primary head alone, on the text
     alone; the paper thresholds its probabilities at 0.3, this estimator's
     default ``threshold``.
 
@@ -295,7 +308,9 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
     method_key = "definition_auxiliary"
     module = DefinitionAuxiliaryModel
     criterion = ClassificationLoss
-    needs_token_ids = True  # auxiliary steps build (text, definition) pairs from token ids
+    needs_token_ids = (
+        True  # auxiliary steps build (text, definition) pairs from token ids
+    )
 
     _parameter_constraints = {
         **EmotionClassifierBase._parameter_constraints,
@@ -306,9 +321,18 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
         "label_descriptions": [None, dict],
     }
 
-    def __init__(self, encoder=DEFAULT_ENCODER, *, aux_prob=0.5, aux_weight=1.0,
-                 aux_tasks=("cdp",), mlm_probability=0.15, label_descriptions=None,
-                 threshold=0.3, **kwargs):
+    def __init__(
+        self,
+        encoder=DEFAULT_ENCODER,
+        *,
+        aux_prob=0.5,
+        aux_weight=1.0,
+        aux_tasks=("cdp",),
+        mlm_probability=0.15,
+        label_descriptions=None,
+        threshold=0.3,
+        **kwargs,
+    ):
         self.aux_prob = aux_prob
         self.aux_weight = aux_weight
         self.aux_tasks = aux_tasks
@@ -319,33 +343,53 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
     def _check_parameters(self):
         super()._check_parameters()
         tasks = list(self.aux_tasks)
-        if not tasks or len(set(tasks)) != len(tasks) or not set(tasks) <= set(AUX_TASKS):
-            raise ValueError("aux_tasks must be ('cdp',), ('mlm',) or ('cdp', 'mlm'); "
-                             f"got {self.aux_tasks!r}.")
+        if (
+            not tasks
+            or len(set(tasks)) != len(tasks)
+            or not set(tasks) <= set(AUX_TASKS)
+        ):
+            raise ValueError(
+                "aux_tasks must be ('cdp',), ('mlm',) or ('cdp', 'mlm'); "
+                f"got {self.aux_tasks!r}."
+            )
 
     # ------------------------------------------------------------ initialise
     def initialize_module(self):
         from transformers import DataCollatorForLanguageModeling, PretrainedConfig
 
         super().initialize_module()
-        definitions = label_texts(self.label_names_, self.label_descriptions, "{description}")
-        self.definition_ids_ = definition_suffixes(self.tokenizer_, definitions,
-                                                   self.max_length)
+        definitions = label_texts(
+            self.label_names_, self.label_descriptions, "{description}"
+        )
+        self.definition_ids_ = definition_suffixes(
+            self.tokenizer_, definitions, self.max_length
+        )
         self.mlm_collator_ = None
         if "mlm" in self.aux_tasks:
             if self.tokenizer_.mask_token is None:
-                raise ValueError("aux_tasks 'mlm' needs a tokenizer with a mask token; "
-                                 "this encoder's has none. Use aux_tasks=('cdp',).")
+                raise ValueError(
+                    "aux_tasks 'mlm' needs a tokenizer with a mask token; "
+                    "this encoder's has none. Use aux_tasks=('cdp',)."
+                )
             self.mlm_collator_ = DataCollatorForLanguageModeling(
-                self.tokenizer_, mlm_probability=self.mlm_probability)
+                self.tokenizer_, mlm_probability=self.mlm_probability
+            )
             config = self.module_.encoder.backbone.config
-            trained_head = any(name.endswith(("ForMaskedLM", "ForPreTraining"))
-                               for name in config.architectures or ())
-            if (trained_head and not isinstance(self.encoder, PretrainedConfig)
-                    and not load_checkpoint_mlm_head(self.encoder, self.module_.mlm_head)):
-                warnings.warn(f"{config.architectures} has no BERT- or RoBERTa-style MLM "
-                              "head to reuse; the MLM head starts from random weights.",
-                              UserWarning, stacklevel=2)
+            trained_head = any(
+                name.endswith(("ForMaskedLM", "ForPreTraining"))
+                for name in config.architectures or ()
+            )
+            if (
+                trained_head
+                and not isinstance(self.encoder, PretrainedConfig)
+                and not load_checkpoint_mlm_head(self.encoder, self.module_.mlm_head)
+            ):
+                warnings.warn(
+                    f"{config.architectures} has no BERT- or RoBERTa-style MLM "
+                    "head to reuse; the MLM head starts from random weights.",
+                    UserWarning,
+                    stacklevel=2,
+                )
         return self
 
     def _module_kwargs(self):
@@ -353,8 +397,10 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
 
     def get_default_callbacks(self):
         names = ["train_primary_loss", *(f"train_{task}_loss" for task in AUX_TASKS)]
-        return [*super().get_default_callbacks(),
-                *((name, PassthroughScoring(name=name, on_train=True)) for name in names)]
+        return [
+            *super().get_default_callbacks(),
+            *((name, PassthroughScoring(name=name, on_train=True)) for name in names),
+        ]
 
     def on_epoch_begin(self, net, **kwargs):
         """Seed the epoch's task and pair draws from ``seed_`` and the epoch number.
@@ -404,12 +450,15 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
         batch, is_definition = PadCollator(self.tokenizer_.pad_token_id)(rows)
         positions = torch.arange(batch["input_ids"].shape[1])
         in_definition = positions >= torch.tensor(text_lengths).unsqueeze(1)
-        batch["token_type_ids"] = (in_definition & batch["attention_mask"].bool()).long()
+        batch["token_type_ids"] = (
+            in_definition & batch["attention_mask"].bool()
+        ).long()
         if "cdp" in tasks:
             batch["is_definition"] = is_definition
         if "mlm" in tasks:
-            batch["input_ids"], batch["mlm_labels"] = self.mlm_collator_.torch_mask_tokens(
-                batch["input_ids"])
+            batch["input_ids"], batch["mlm_labels"] = (
+                self.mlm_collator_.torch_mask_tokens(batch["input_ids"])
+            )
         return batch
 
     def auxiliary_loss_terms(self, X, y, tasks=None):
@@ -429,12 +478,15 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
         """
         if not hasattr(self, "pair_rng_"):
             self.pair_rng_ = np.random.default_rng(self.seed_)
-        pairs = self._definition_pairs(X, y, tuple(self.aux_tasks) if tasks is None
-                                       else tasks)
+        pairs = self._definition_pairs(
+            X, y, tuple(self.aux_tasks) if tasks is None else tasks
+        )
         if pairs is None:
             return {}
         with self._autocast():
-            losses = self.module_.auxiliary_losses(**to_tensor(pairs, device=self.device_))
+            losses = self.module_.auxiliary_losses(
+                **to_tensor(pairs, device=self.device_)
+            )
         scale = self.aux_weight / (len(self.classes_) if self.multilabel_ else 1)
         return {task: scale * value for task, value in losses.items()}
 
@@ -458,6 +510,7 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
                 for task, value in losses.items():
                     self.history.record_batch(f"train_{task}_loss", value.item())
         return step
+
 
 __all__ = [
     "DefinitionAuxiliaryClassifier",

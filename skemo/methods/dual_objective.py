@@ -11,9 +11,13 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from skemo.nn.encoder import DEFAULT_ENCODER
 from skemo.losses import ClassificationLoss
-from skemo.methods.similarity import SimilarityEmotionClassifier, SimilarityLoss, SimilarityModel
+from skemo.methods.similarity import (
+    SimilarityEmotionClassifier,
+    SimilarityLoss,
+    SimilarityModel,
+)
+from skemo.nn.encoder import DEFAULT_ENCODER
 
 #: The views ``predict_proba`` can score from (``score_from``).
 SCORE_VIEWS = ("head", "similarity", "mean")

@@ -15,12 +15,16 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from skemo.base import EmotionClassifierBase
-from skemo.nn.encoder import DEFAULT_ENCODER
-from skemo.losses import ClassificationLoss, one_hot_targets
-from skemo.utils._validation import check_texts
 from skemo.labels import circumplex_coordinates
+from skemo.losses import (
+    ClassificationLoss,
+    exclusivity_loss,
+    exclusivity_margins,
+    one_hot_targets,
+)
 from skemo.nn import EmotionModule
-from skemo.losses import exclusivity_loss, exclusivity_margins
+from skemo.nn.encoder import DEFAULT_ENCODER
+from skemo.utils._validation import check_texts
 
 #: Classes of the valence head, in the column order of ``predict_valence_proba``.
 VALENCE_CLASSES = ("negative", "neutral", "positive")

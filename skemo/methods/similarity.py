@@ -13,10 +13,10 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from skemo.nn.encoder import DEFAULT_ENCODER
+from skemo.losses import multi_positive_contrastive_loss, one_hot_targets
 from skemo.methods._label_text import LabelTextClassifierBase
 from skemo.nn import LabelTextModel
-from skemo.losses import multi_positive_contrastive_loss, one_hot_targets
+from skemo.nn.encoder import DEFAULT_ENCODER
 
 
 class SimilarityModel(LabelTextModel):

@@ -12,17 +12,17 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from skemo.nn.encoder import DEFAULT_ENCODER
-from skemo.methods._label_text import LabelTextClassifierBase
-from skemo.nn import LabelTextModel, two_layer_mlp
 from skemo.losses import (
     ClassificationLoss,
     batch_kmeans,
-    label_probabilities,
     clustering_contrastive_loss,
     label_disentangling_loss,
+    label_probabilities,
     n_distinct_labels,
 )
+from skemo.methods._label_text import LabelTextClassifierBase
+from skemo.nn import LabelTextModel, two_layer_mlp
+from skemo.nn.encoder import DEFAULT_ENCODER
 
 
 class TACOModel(LabelTextModel):

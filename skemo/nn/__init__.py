@@ -21,10 +21,14 @@ from skemo.nn.encoder import (
     pool,
     resolve_encoder,
 )
-from skemo.nn.heads import ClassifierHeadModel, MaskedLMHead, load_checkpoint_mlm_head, two_layer_mlp
+from skemo.nn.heads import (
+    ClassifierHeadModel,
+    MaskedLMHead,
+    load_checkpoint_mlm_head,
+    two_layer_mlp,
+)
 from skemo.nn.label_text import LabelTextModel
 from skemo.nn.module import EmotionModule
-
 
 __all__ = [
     "DEFAULT_ENCODER",
