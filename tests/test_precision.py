@@ -146,3 +146,15 @@ def test_bf16_training_stays_close_to_fp32(fp32_model, multilabel_data):
     bf16 = FineTunedEmotionClassifier(**tiny_params(precision="bf16")).fit(X, Y)
     assert all(p.dtype == torch.float32 for p in bf16.module_.parameters())  # master weights
     np.testing.assert_allclose(bf16.predict_proba(X), fp32_model.predict_proba(X), atol=0.1)
+
+
+def test_int8_prediction_of_a_lora_model_folds_the_adapters_in():
+    pytest.importorskip("peft")
+    X = ["i am happy", "so sad today", "great news", "awful day"] * 4
+    y = ["joy", "sadness", "joy", "sadness"] * 4
+    clf = FineTunedEmotionClassifier(**tiny_params(lora_r=2, max_epochs=1,
+                                                   random_state=0)).fit(X, y)
+    fp32 = clf.set_params(precision="fp32").predict_proba(X)
+    int8 = clf.set_params(precision="int8").predict_proba(X)
+    np.testing.assert_allclose(int8, fp32, atol=0.05)
+    assert hasattr(clf.module_.encoder.backbone, "merge_and_unload")  # the fit's model keeps LoRA

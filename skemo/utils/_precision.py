@@ -174,13 +174,19 @@ def quantized_copy(module, encoder):
     if cached is not None and cached[0] == version:
         return cached[1]
     prefix = next(name for name, sub in module.named_modules() if sub is encoder)
+    clone = copy.deepcopy(module).eval()
+    clone_encoder = clone.get_submodule(prefix)
+    backbone = getattr(clone_encoder, "backbone", None)
+    if hasattr(backbone, "merge_and_unload"):
+        # LoRA adapters (peft): fold them into the base weights, which are then quantised
+        # (peft's LoRA layers cannot run on quantised linears).
+        clone_encoder.backbone = backbone.merge_and_unload()
     linears = {name: torch.ao.quantization.default_dynamic_qconfig
-               for name, sub in module.named_modules()
+               for name, sub in clone.named_modules()
                if isinstance(sub, torch.nn.Linear)
                and (not prefix or name == prefix or name.startswith(prefix + "."))}
     with warnings.catch_warnings():  # torch.ao's eager-mode API announces its move to torchao
         warnings.simplefilter("ignore")
-        clone = torch.ao.quantization.quantize_dynamic(copy.deepcopy(module).eval(), linears,
-                                                       dtype=torch.qint8)
+        clone = torch.ao.quantization.quantize_dynamic(clone, linears, dtype=torch.qint8)
     _QUANTIZED[module] = (version, clone)
     return clone
