@@ -289,8 +289,8 @@ def test_empty_data_is_refused():
 
 @pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
 def test_predict_proba_order_invariance(name, cls, multilabel_data):
-    X, Y, _ = multilabel_data
-    est = make(cls, max_epochs=1).fit(X, Y)
+    X, Y, names = multilabel_data
+    est = make(cls, max_epochs=1, label_names=names).fit(X, Y)
     order = np.random.RandomState(0).permutation(len(X))
     proba = est.predict_proba(X)
     assert_allclose(est.predict_proba([X[i] for i in order]), proba[order], rtol=1e-5,
@@ -304,8 +304,8 @@ def lowercase(texts):
 
 @pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
 def test_pipeline_with_text_cleaning(name, cls, multilabel_data):
-    X, Y, _ = multilabel_data
-    pipe = make_pipeline(FunctionTransformer(lowercase), make(cls))
+    X, Y, names = multilabel_data
+    pipe = make_pipeline(FunctionTransformer(lowercase), make(cls, label_names=names))
     pipe.fit(X, Y)
     assert pipe.predict(X[:5]).shape == (5, 4)
     assert_allclose(pipe.predict_proba(X[:5]),
@@ -314,9 +314,9 @@ def test_pipeline_with_text_cleaning(name, cls, multilabel_data):
 
 @pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
 def test_grid_search_with_multilabel_stratified_cv(name, cls, multilabel_data):
-    X, Y, _ = multilabel_data
+    X, Y, names = multilabel_data
     cv = MultilabelStratifiedKFold(n_splits=2, shuffle=True, random_state=0)
-    search = GridSearchCV(make(cls, max_epochs=1), {"lr": [1e-3, 2e-3]}, cv=cv,
+    search = GridSearchCV(make(cls, max_epochs=1, label_names=names), {"lr": [1e-3, 2e-3]}, cv=cv,
                           scoring="f1_macro")
     search.fit(X, Y)
     assert search.best_params_["lr"] in (1e-3, 2e-3)
@@ -326,9 +326,10 @@ def test_grid_search_with_multilabel_stratified_cv(name, cls, multilabel_data):
 
 @pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
 def test_cross_validate_f1_macro(name, cls, multilabel_data):
-    X, Y, _ = multilabel_data
+    X, Y, names = multilabel_data
     cv = MultilabelStratifiedKFold(n_splits=2, shuffle=True, random_state=0)
-    result = cross_validate(make(cls, max_epochs=1), X, Y, cv=cv, scoring="f1_macro")
+    result = cross_validate(make(cls, max_epochs=1, label_names=names), X, Y, cv=cv,
+                            scoring="f1_macro")
     assert result["test_score"].shape == (2,)
     assert np.all((result["test_score"] >= 0) & (result["test_score"] <= 1))
 

@@ -148,18 +148,18 @@ def test_predict_valence_and_intensity(fitted, multilabel_data):
 def test_custom_circumplex_sets_targets_and_pairs(label_lists):
     X, y = label_lists
     rename = {"admiration": "cheer", "amusement": "gloom", "gratitude": "calm",
-              "neutral": "rage"}
+              "neutral": "zorn"}
     y = [[rename[label] for label in row] for row in y]
     circumplex = {"cheer": (0.8, 0.5), "gloom": (-0.7, -0.4), "calm": (0.3, -0.6),
-                  "rage": (-0.8, 0.8)}
+                  "zorn": (-0.8, 0.8)}
     clf = MultiHeadValenceClassifier(**tiny_params(max_epochs=1, circumplex=circumplex))
     clf.fit(X, y)
-    assert list(clf.classes_) == ["calm", "cheer", "gloom", "rage"]
+    assert list(clf.classes_) == ["calm", "cheer", "gloom", "zorn"]
     assert_allclose(clf.criterion_.coordinates.numpy(),
                     [circumplex[c] for c in clf.classes_], rtol=1e-6)
     assert clf.criterion_.pairs.tolist() == [[0, 2], [0, 3], [1, 2], [1, 3]]
-    del circumplex["rage"]
-    with pytest.raises(ValueError, match="'rage'"):
+    del circumplex["zorn"]
+    with pytest.raises(ValueError, match="'zorn'"):
         MultiHeadValenceClassifier(**tiny_params(max_epochs=1, circumplex=circumplex)).fit(X, y)
 
 
