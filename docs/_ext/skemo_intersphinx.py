@@ -15,8 +15,7 @@ When the pages refer to a new object of one of these libraries, ``sphinx-build
 -n`` reports it as not found: add it to :data:`TARGETS`.
 """
 
-import builtins
-import importlib
+import pydoc
 import zlib
 from importlib.metadata import version
 from pathlib import Path
@@ -160,22 +159,11 @@ TARGETS = {
 
 def _import(name):
     """The object a dotted name refers to, or raise ExtensionError."""
-    if hasattr(builtins, name):
-        return getattr(builtins, name)
-    parts = name.split(".")
-    for split in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
-            continue
-        try:
-            for attr in parts[split:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            break
-        return obj
-    raise ExtensionError(f"intersphinx target {name!r} is not importable: "
-                         f"fix or remove it in {__name__}.TARGETS")
+    obj = pydoc.locate(name)
+    if obj is None:
+        raise ExtensionError(f"intersphinx target {name!r} is not importable: "
+                             f"fix or remove it in {__name__}.TARGETS")
+    return obj
 
 
 def _address(project, name, page):
