@@ -107,11 +107,13 @@ def budget(args):
     }
 
 
-def run(method, label_names, splits, args):
+def run(method, label_names, splits, args, dataset):
     (X, y), (Xd, yd), (Xt, yt) = splits
     key, extra = METHODS[method]
     est = ESTIMATORS[key](label_names=label_names, **{**budget(args), **extra})
     est.fit(X, y)
+    if args.save:
+        est.save(f"{args.save}/{dataset}-{method}-seed{args.seed}")
     rate = len(X) * len(est.history) / sum(est.history[:, "dur"])
     proba = est.predict_proba(Xt)
     if yt.ndim == 2:
@@ -195,6 +197,8 @@ def main():
         help="override an estimator parameter (repeatable)",
     )
     parser.add_argument("--skip-open-vocabulary", action="store_true")
+    parser.add_argument("--save", metavar="DIR", default=None,
+                        help="save each fitted model as DIR/DATASET-METHOD-seedSEED")
     args = parser.parse_args()
     warnings.simplefilter("ignore", UserWarning)
 
@@ -212,7 +216,7 @@ def main():
         print(f"\n## {dataset}\n", flush=True)
         for i, method in enumerate(args.methods):
             start = time.perf_counter()
-            row = run(method, label_names, splits, args)
+            row = run(method, label_names, splits, args, dataset)
             if i == 0:  # rows print as they finish, so a stopped run keeps its rows
                 print("| method | " + " | ".join(row) + " |")
                 print("|---" * (len(row) + 1) + "|")

@@ -1,6 +1,6 @@
 """Train skemo's bundled GoEmotions model (``skemo.pretrained("goemotions")``).
 
-The model is ``FineTunedEmotionClassifier`` with LoRA adapters (rank 16) on
+The model is ``FineTunedEmotionClassifier`` with LoRA adapters (rank 32) on
 the bundled all-MiniLM-L6-v2, trained on the full GoEmotions train split
 (43,410 texts). Its per-label thresholds are tuned on the dev split (5,426
 texts), and figures are measured on the full test split (5,427 texts).
@@ -39,8 +39,8 @@ from skemo.datasets import load_goemotions
 from skemo.thresholds import apply_thresholds, tune_thresholds
 
 #: The training parameters of the bundled model.
-SETTINGS = dict(lora_r=16, lora_alpha=32, lora_dropout=0.05, lr=1e-3, head_lr=1e-3,
-                max_epochs=2, max_length=64, batch_size=32, warmup_ratio=0.1,
+SETTINGS = dict(lora_r=32, lora_alpha=64, lora_dropout=0.05, lr=1e-3, head_lr=1e-3,
+                max_epochs=3, max_length=64, batch_size=32, warmup_ratio=0.1,
                 weight_decay=0.01, validation_fraction=None, threshold=0.5)
 
 

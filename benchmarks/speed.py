@@ -307,7 +307,14 @@ def prediction_table(texts, Y, names, seed, n_params, peaks):
 
 
 def quality_table(models, precisions):
-    """Test macro-F1 of saved models predicting in each precision (table (e))."""
+    """Test macro-F1 of saved models predicting in each precision (table (e)).
+
+    A precision is one of ``predict_proba``'s, or ``onnx`` / ``onnx-int8``: the
+    model exported by :func:`skemo.export.export_onnx` (``quantize=True`` for
+    int8) and run by onnxruntime.
+    """
+    from skemo.export import ONNXEmotionClassifier, export_onnx
+
     print("## (e) what inference precision costs: test macro-F1 of full-data models\n")
     print("| model | precision | macro-F1 (dev-tuned) | macro-F1 (0.5) | cost vs fp32 (tuned) "
           "| test texts/s |\n|---|---|---|---|---|---|")
@@ -317,9 +324,14 @@ def quality_table(models, precisions):
         clf = load(path)
         scores = {}
         for precision in precisions:
-            clf.set_params(precision=precision)
-            thresholds = tune_thresholds(dev.target, clf.predict_proba(dev.data))
-            proba, seconds = timed(clf.predict_proba, test.data)
+            if precision.startswith("onnx"):
+                directory = tempfile.mkdtemp()
+                export_onnx(clf, directory, quantize=precision == "onnx-int8")
+                predictor = ONNXEmotionClassifier(directory)
+            else:
+                predictor = clf.set_params(precision=precision)
+            thresholds = tune_thresholds(dev.target, predictor.predict_proba(dev.data))
+            proba, seconds = timed(predictor.predict_proba, test.data)
             tuned, plain = (f1_score(test.target, apply_thresholds(proba, th), average="macro",
                                      zero_division=0) for th in (thresholds, 0.5))
             scores[precision] = tuned
@@ -399,8 +411,10 @@ def main():
                              "(a) or (b); (g) needs a CUDA GPU")
     parser.add_argument("--quality", nargs="+", default=[], metavar="DATASET=PATH",
                         help="saved models of table (e), each with the dataset it was fit on")
-    parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16", "int8"],
-                        choices=["fp32", "bf16", "int8"], help="precisions of table (e)")
+    parser.add_argument("--precisions", nargs="+",
+                        default=["fp32", "bf16", "int8", "onnx", "onnx-int8"],
+                        choices=["fp32", "bf16", "int8", "onnx", "onnx-int8"],
+                        help="precisions of table (e) (onnx: skemo.export on onnxruntime)")
     parser.add_argument("--gpu-epochs", type=int, default=2, help="epochs of table (g)")
     args = parser.parse_args()
     if resolve_device("auto") != "cpu":

@@ -16,7 +16,7 @@ What the base adds, once for all methods:
   ``classes_`` and back, so ``predict`` returns the kind of ``y`` it was fitted on;
 - a validation split (multilabel-stratified) for early stopping on
   validation macro-F1, best-epoch restoring and per-label threshold tuning;
-- AdamW with weight decay off for biases and norms, a linear warmup/decay
+- AdamW (torch's fused kernel) with weight decay off for biases and norms, a linear warmup/decay
   schedule, ``device="auto"``, autocast ``precision``, repeatable
   ``random_state``, and safetensors persistence (:meth:`EmotionClassifierBase.save`);
 - ``freeze_encoder``: train only the heads, on encoder embeddings computed
@@ -489,7 +489,13 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
     def initialize_optimizer(self, triggered_directly=None):
         """AdamW over parameter groups: pretrained encoder at ``lr``, new
         parameters at ``head_lr``, calibration scalars at ``CALIBRATION_LR``;
-        no weight decay on biases and normalisation weights."""
+        no weight decay on biases and normalisation weights.
+
+        Adam and AdamW use torch's fused kernel (``fused=True``) unless
+        ``optimizer__fused`` or ``optimizer__foreach`` is given: on CPU,
+        torch's default is a Python loop over the parameters, which took ~9x
+        as long per step over MiniLM's weights (``benchmarks/RESULTS.md``).
+        """
         calibration = {id(p) for p in self.module_.calibration_parameters()}
         encoder = {id(p) for p in self.module_.encoder.parameters()}
         params = [p for _, p in self.get_all_learnable_params() if p.requires_grad]
@@ -497,6 +503,10 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         lr = kwargs.setdefault("lr", self.lr)
         decay = kwargs.pop("weight_decay", self.weight_decay)
         head_lr = lr if self.head_lr is None else self.head_lr
+        adam = isinstance(self.optimizer, type) and issubclass(
+            self.optimizer, (torch.optim.Adam, torch.optim.AdamW))
+        if adam and not {"fused", "foreach"} & kwargs.keys():
+            kwargs["fused"] = True
         groups = []
         for members, group_lr in ((lambda p: id(p) in encoder, lr),
                                   (lambda p: id(p) not in encoder | calibration, head_lr)):

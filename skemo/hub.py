@@ -38,7 +38,7 @@ __all__ = ["PRETRAINED_MODELS", "from_pretrained", "is_hub_id", "load_bundled",
 
 #: The models bundled with skemo: name -> what it is (see :func:`pretrained`).
 PRETRAINED_MODELS = {
-    "goemotions": "FineTunedEmotionClassifier (LoRA rank 16 on all-MiniLM-L6-v2) trained "
+    "goemotions": "FineTunedEmotionClassifier (LoRA rank 32 on all-MiniLM-L6-v2) trained "
                   "on the GoEmotions train split: 27 emotions plus neutral, multi-label, "
                   "thresholds tuned on the dev split.",
 }

@@ -86,3 +86,20 @@ def test_transformers_export_refuses_other_methods(multilabel_data, tmp_path):
     clf = TACOClassifier(**tiny_params(label_names=names, max_epochs=1)).fit(X, Y)
     with pytest.raises(TypeError, match="exports the fine-tuned baseline"):
         export_transformers(clf, tmp_path / "taco")
+
+
+def test_onnx_int8_export_quantises_the_weights_and_stays_close(multilabel_data, tmp_path):
+    onnx_package = pytest.importorskip("onnx")
+    X, Y, names = multilabel_data
+    clf = FineTunedEmotionClassifier(**tiny_params(label_names=names, max_epochs=1)).fit(X, Y)
+    export_onnx(clf, tmp_path / "fp32")
+    export_onnx(clf, tmp_path / "int8", quantize=True)
+    assert sorted(p.name for p in (tmp_path / "int8").iterdir()) == sorted(
+        p.name for p in (tmp_path / "fp32").iterdir())
+    graph = onnx_package.load(str(tmp_path / "int8" / "model.onnx")).graph
+    assert {"DynamicQuantizeLinear", "MatMulInteger"} <= {node.op_type for node in graph.node}
+    assert json.loads((tmp_path / "int8" / "skemo_onnx.json").read_text())["quantized"]
+    int8 = ONNXEmotionClassifier(tmp_path / "int8").predict_proba(X)
+    fp32 = ONNXEmotionClassifier(tmp_path / "fp32").predict_proba(X)
+    difference = np.abs(int8 - fp32)
+    assert 0 < difference.max() < 0.05  # quantised: not the fp32 graph, but close to it

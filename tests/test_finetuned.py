@@ -106,3 +106,23 @@ def test_encoder_trains_at_lr_and_new_parameters_at_head_lr(multilabel_data):
     # head_lr=None: one learning rate for everything
     clf.set_params(head_lr=None).fit(X, Y)
     assert {group["initial_lr"] for group in clf.optimizer_.param_groups} == {1e-4}
+
+
+def test_adamw_runs_its_fused_kernel_unless_told_otherwise(multilabel_data):
+    X, Y, _ = multilabel_data
+    fused = FineTunedEmotionClassifier(**tiny_params(max_epochs=1, validation_fraction=None))
+    fused.fit(X, Y)
+    assert all(group["fused"] and not group["foreach"]
+               for group in fused.optimizer_.param_groups)
+    # one epoch of the fused kernel is the for-loop's, up to float rounding
+    loop = FineTunedEmotionClassifier(**tiny_params(max_epochs=1, validation_fraction=None,
+                                                    optimizer__fused=False,
+                                                    optimizer__foreach=False))
+    loop.fit(X, Y)
+    assert not any(group["fused"] or group["foreach"] for group in loop.optimizer_.param_groups)
+    np.testing.assert_allclose(fused.predict_proba(X), loop.predict_proba(X), atol=1e-5)
+    # the user's choice of implementation is kept
+    foreach = FineTunedEmotionClassifier(**tiny_params(max_epochs=1, optimizer__foreach=True))
+    foreach.fit(X, Y)
+    assert all(group["foreach"] and not group["fused"]
+               for group in foreach.optimizer_.param_groups)
