@@ -302,8 +302,8 @@ def prediction_table(texts, Y, names, seed, n_params, peaks):
             continue
         used = "" if precision is None else mfu(rate, tokens, 2 * n_params, peaks[precision])
         print(f"| {name} | {rate:.1f} | {rate / pipeline_rate:.2f} | {used and f'{used:.1%}'} |")
-    print(f"\nskemo defaults (precision='auto', int8 on CPU) / pipeline defaults (fp32): "
-          f"**{auto / pipeline_rate:.2f}x** (goal >= 4x)\n")
+    print(f"\nskemo defaults (precision='auto': bf16 on CPUs with AMX or AVX512-BF16) / "
+          f"pipeline defaults (fp32): **{auto / pipeline_rate:.2f}x** (goal >= 4x)\n")
 
 
 def quality_table(models, precisions):
