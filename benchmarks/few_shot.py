@@ -28,6 +28,7 @@ Usage::
 import argparse
 import math
 import os
+import tempfile
 import time
 import warnings
 
@@ -56,8 +57,9 @@ def fit_setfit(texts, labels, seed):
 
     model = SetFitModel.from_pretrained(str(resolve_encoder(DEFAULT_ENCODER)), device="cpu")
     model.model_body.max_seq_length = 64
-    args = TrainingArguments(batch_size=16, num_epochs=1, num_iterations=20, seed=seed,
-                             report_to="none", show_progress_bar=False)
+    args = TrainingArguments(output_dir=tempfile.mkdtemp(), batch_size=16, num_epochs=1,
+                             num_iterations=20, seed=seed, report_to="none",
+                             show_progress_bar=False)
     trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_dict(
         {"text": list(texts), "label": [str(label) for label in labels]}))
     start = time.perf_counter()

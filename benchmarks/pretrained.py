@@ -16,7 +16,8 @@ Three steps, each also runnable alone:
    (:func:`skemo.hub.package_pretrained`);
 3. ``evaluate``: load the *packaged* model with ``skemo.pretrained`` (so the
    figures are those of what ships, bf16 rounding included) and print test
-   micro/macro-F1 at threshold 0.5 and at the tuned thresholds.
+   micro/macro-F1 at threshold 0.5 and at the tuned thresholds; with
+   ``package`` also run, the model card is then written again with them.
 
 Usage::
 
@@ -108,7 +109,7 @@ def train(args, train_data, dev):
     print(f"saved to {args.save}", flush=True)
 
 
-def package(args):
+def package(args, metrics=None):
     from skorch.history import History
 
     import skemo
@@ -116,11 +117,13 @@ def package(args):
 
     clf = skemo.load(args.save)
     clf.history_ = History.from_file(f"{args.save}/history.json")
-    size = package_pretrained(clf, "goemotions", datasets=["goemotions"])
-    print(f"## package: {size / 1e6:.2f} MB written", flush=True)
+    size = package_pretrained(clf, "goemotions", datasets=["goemotions"], metrics=metrics)
+    print(f"## package: {size / 1e6:.2f} MB written"
+          f"{' (model card with the test figures)' if metrics else ''}", flush=True)
 
 
 def evaluate(test):
+    """Print the test table; return its figures for the model card."""
     import os
 
     import skemo
@@ -132,6 +135,7 @@ def evaluate(test):
           f"texts; loaded in {load_s:.1f} s; load average {os.getloadavg()[0]:.1f})\n")
     print("| inference precision | thresholds | micro-F1 | macro-F1 | predict texts/s |\n"
           "|---|---|---|---|---|")
+    metrics = {}
     for precision in ("auto", "fp32"):
         clf.set_params(precision=precision)
         start = time.perf_counter()
@@ -143,6 +147,10 @@ def evaluate(test):
             macro = f1_score(test.target, pred, average="macro", zero_division=0)
             print(f"| {precision} | {name} | {micro:.4f} | {macro:.4f} | {rate:.0f} |",
                   flush=True)
+            if precision == "auto":
+                metrics[f"GoEmotions test micro-F1 (thresholds {name})"] = round(micro, 4)
+                metrics[f"GoEmotions test macro-F1 (thresholds {name})"] = round(macro, 4)
+    return metrics
 
 
 def main():
@@ -164,7 +172,9 @@ def main():
     if "package" in args.steps:
         package(args)
     if "evaluate" in args.steps:
-        evaluate(load_goemotions(split="test"))
+        metrics = evaluate(load_goemotions(split="test"))
+        if "package" in args.steps:
+            package(args, metrics)
 
 
 if __name__ == "__main__":

