@@ -16,14 +16,16 @@ precision      training passes                    prediction passes
 =============  =================================  ======================================
 
 Why ``"auto"`` is so on a CPU (``benchmarks/RESULTS.md``, "Speed"): bf16 training
-is only 1.16-1.24x float32 on 2-core CPUs with AMX or AVX512-BF16, short of the 1.5x
+is only 1.12-1.37x float32 on 2-core CPUs with AMX or AVX512-BF16, short of the 1.5x
 that would pay for its rounding, so training stays float32; bf16 prediction is
-1.2-1.3x float32 there at a macro-F1 cost of 0.0006. int8 encoder linears predict
-1.8x faster than float32, but cost 0.018 test macro-F1 on SemEval-2018 E-c (more than
-the 0.005 a default may cost), so int8 is opt-in. Quantisation
-(:func:`torch.ao.quantization.quantize_dynamic`, faster here than onnxruntime's) works
+1.1-1.3x float32 there at no measurable macro-F1 cost (+0.002 on full-data
+GoEmotions). int8 encoder linears predict 1.4-1.8x faster than float32 and cost 0.004
+tuned macro-F1 on GoEmotions, but 0.010 on SemEval-2018 E-c (more than the 0.005 a
+default may cost), so int8 is opt-in. Quantisation
+(:func:`torch.ao.quantization.quantize_dynamic`, weights per output channel) works
 on a copy of the module, made again whenever the weights change; int8 has no training
-counterpart, so a fit with ``precision="int8"`` trains as ``"auto"``.
+counterpart, so a fit with ``precision="int8"`` trains as ``"auto"``. onnxruntime's
+int8 runs the exported graph (:func:`skemo.export.export_onnx` with ``quantize=True``).
 """
 
 import contextlib
