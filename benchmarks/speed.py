@@ -9,11 +9,12 @@ training texts with the offline MiniLM encoder:
     encoder and data, its defaults: random batches padded per batch), in
     fp32 and bf16 autocast -- with model FLOP utilisation;
 (b) prediction throughput of ``predict_proba`` in fp32, bf16 and int8 and of
-    skemo's module exported to onnxruntime (fp32, and int8 by onnxruntime's
-    dynamic quantiser), against the ``transformers`` text-classification
-    ``pipeline`` at its fp32 defaults and sentence-transformers ``encode`` plus
-    a linear head (torch backend; ONNX backend where it installs) -- same
-    texts, batch size and truncation;
+    skemo's scoring path exported by ``skemo.export.export_onnx`` to
+    onnxruntime (fp32, and int8 by onnxruntime's dynamic quantiser), against
+    the ``transformers`` text-classification ``pipeline`` at its fp32
+    defaults and sentence-transformers ``encode`` plus a linear head (torch
+    backend; ONNX backend where it installs) -- same texts, batch size and
+    truncation;
 (c) an 8-point ``GridSearchCV`` over head parameters with
     ``freeze_encoder=True``, without and with ``cache_dir`` (identical
     ``cv_results_`` expected), scored by label ranking average precision;
@@ -45,7 +46,6 @@ Usage::
 """
 
 import argparse
-import copy
 import tempfile
 import time
 import warnings
@@ -67,7 +67,7 @@ from skemo.nn.encoder import (
 from skemo.persistence import load
 from skemo.thresholds import apply_thresholds, tune_thresholds
 from skemo.utils._precision import quantized_copy, resolve_device
-from skemo.utils._text_data import PadCollator, tokenize_texts
+from skemo.utils._text_data import tokenize_texts
 
 RANKING = make_scorer(label_ranking_average_precision_score, response_method="predict_proba")
 HEAD_GRID = {"head_lr": [3e-4, 1e-3], "module__dropout": [0.0, 0.2], "weight_decay": [0.0, 0.01]}
@@ -230,40 +230,12 @@ def sentence_transformers_predictor(n_labels, backend):
 
 
 def onnxruntime_predictor(clf, directory, quantize):
-    """skemo's module exported to ONNX, run by onnxruntime over skemo's sorted batches."""
-    import onnxruntime
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    """skemo's scoring path exported by :func:`skemo.export.export_onnx`, on onnxruntime."""
+    from skemo.export import ONNXEmotionClassifier, export_onnx
 
-    path = f"{directory}/model.onnx"
-    example = PadCollator(0)([([101, 2023, 102], 0), ([101, 102], 0)])[0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(copy.deepcopy(clf.module_).eval(),
-                          (example["input_ids"], example["attention_mask"]), path,
-                          input_names=["input_ids", "attention_mask"], output_names=["logits"],
-                          dynamic_axes={name: {0: "batch", 1: "tokens"}
-                                        for name in ("input_ids", "attention_mask")},
-                          opset_version=17, dynamo=False)
-    if quantize:
-        quantize_dynamic(path, f"{directory}/model_int8.onnx", weight_type=QuantType.QInt8)
-        path = f"{directory}/model_int8.onnx"
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    collate = PadCollator(clf.tokenizer_.pad_token_id)
-
-    def predict(texts):
-        ids = tokenize_texts(clf.tokenizer_, texts, SETTINGS["max_length"])
-        order = np.argsort([len(row) for row in ids], kind="stable")
-        proba = np.empty((len(ids), len(clf.classes_)), dtype=np.float32)
-        for start in range(0, len(ids), SETTINGS["batch_size"]):
-            chunk = order[start:start + SETTINGS["batch_size"]]
-            batch = collate([(ids[i], 0) for i in chunk])[0]
-            logits = session.run(None, {name: batch[name].numpy()
-                                        for name in ("input_ids", "attention_mask")})[0]
-            proba[chunk] = 1 / (1 + np.exp(-logits))
-        return proba
-    return predict
+    path = f"{directory}/{'int8' if quantize else 'fp32'}"
+    export_onnx(clf, path, quantize=quantize)
+    return ONNXEmotionClassifier(path).predict_proba
 
 
 def prediction_table(texts, Y, names, seed, n_params, peaks):
@@ -313,8 +285,6 @@ def quality_table(models, precisions):
     model exported by :func:`skemo.export.export_onnx` (``quantize=True`` for
     int8) and run by onnxruntime.
     """
-    from skemo.export import ONNXEmotionClassifier, export_onnx
-
     print("## (e) what inference precision costs: test macro-F1 of full-data models\n")
     print("| model | precision | macro-F1 (dev-tuned) | macro-F1 (0.5) | cost vs fp32 (tuned) "
           "| test texts/s |\n|---|---|---|---|---|---|")
@@ -325,13 +295,12 @@ def quality_table(models, precisions):
         scores = {}
         for precision in precisions:
             if precision.startswith("onnx"):
-                directory = tempfile.mkdtemp()
-                export_onnx(clf, directory, quantize=precision == "onnx-int8")
-                predictor = ONNXEmotionClassifier(directory)
+                directory = tempfile.TemporaryDirectory()
+                predict = onnxruntime_predictor(clf, directory.name, precision == "onnx-int8")
             else:
-                predictor = clf.set_params(precision=precision)
-            thresholds = tune_thresholds(dev.target, predictor.predict_proba(dev.data))
-            proba, seconds = timed(predictor.predict_proba, test.data)
+                predict = clf.set_params(precision=precision).predict_proba
+            thresholds = tune_thresholds(dev.target, predict(dev.data))
+            proba, seconds = timed(predict, test.data)
             tuned, plain = (f1_score(test.target, apply_thresholds(proba, th), average="macro",
                                      zero_division=0) for th in (thresholds, 0.5))
             scores[precision] = tuned
