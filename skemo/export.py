@@ -18,7 +18,7 @@ Two targets:
 - :func:`export_onnx`: every estimator's scoring path (token ids and
   attention mask in, label probabilities out) as an ONNX graph, with the
   tokenizer and labels beside it; :class:`ONNXEmotionClassifier` predicts
-  from that directory with ``onnxruntime`` (the ``onnx`` extra).
+  from that directory with ``onnxruntime``.
 """
 
 import copy
@@ -168,13 +168,9 @@ def _probability_graph(est):
     """A copy of ``est``'s network as ONNX exports it: token ids and mask in, probabilities out."""
     import torch
 
-    from skemo.nn.encoder import TextEncoder
+    from skemo.utils._onnx import exportable_copy
 
-    module = copy.deepcopy(est.module_).cpu().float().eval()
-    encoder = next(m for m in module.modules() if isinstance(m, TextEncoder))
-    if hasattr(encoder.backbone, "merge_and_unload"):
-        encoder.backbone = encoder.backbone.merge_and_unload()
-    encoder.frozen = False  # trace the backbone itself, not a frozen encoder's caching path
+    module = exportable_copy(est.module_)
     scores_from_output, multilabel = est.scores_from_output, est.multilabel_
 
     class ProbabilityGraph(torch.nn.Module):
@@ -206,8 +202,8 @@ def export_onnx(est, directory, *, opset_version=17, quantize=False):
         dynamic quantiser (``onnxruntime.quantization.quantize_dynamic``,
         signed int8 weights, activations quantised per batch at run time):
         about a quarter of the size and faster on CPU, at a cost in accuracy
-        measured in ``benchmarks/RESULTS.md`` (speed table (e)). Needs
-        onnxruntime.
+        measured in ``benchmarks/RESULTS.md`` (speed table (e)); the
+        quantiser ``precision="int8"`` runs the encoder with.
 
     Returns
     -------
@@ -219,35 +215,19 @@ def export_onnx(est, directory, *, opset_version=17, quantize=False):
     >>> export_onnx(clf, "goemotions-onnx")  # doctest: +SKIP
     >>> ONNXEmotionClassifier("goemotions-onnx").predict(["Thank you!"])  # doctest: +SKIP
     """
-    import torch
     from sklearn.utils.validation import check_is_fitted
 
+    from skemo.utils._onnx import example_tokens, export_graph, quantize_file
+
     check_is_fitted(est, ["classes_", "module_"])
-    if quantize:
-        try:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-        except ImportError as error:
-            raise ImportError("quantize=True needs onnxruntime: "
-                              "pip install 'skemo[onnx]'") from error
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    graph = _probability_graph(est)
-    ids = torch.tensor([[est.tokenizer_.cls_token_id or 0, 2000, 2001, 2002],
-                        [est.tokenizer_.cls_token_id or 0, 2003, 0, 0]], dtype=torch.long)
-    mask = (torch.arange(4) < torch.tensor([[4], [2]])).long()
-    with torch.no_grad():
-        torch.onnx.export(
-            graph, (ids, mask), str(directory / _ONNX_FILE), dynamo=False,
-            input_names=["input_ids", "attention_mask"], output_names=["probabilities"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                          "attention_mask": {0: "batch", 1: "tokens"},
-                          "probabilities": {0: "batch"}},
-            opset_version=opset_version)
+    exported = directory / (f"{_ONNX_FILE}.fp32" if quantize else _ONNX_FILE)
+    export_graph(_probability_graph(est), exported, example_tokens(est.tokenizer_),
+                 ["probabilities"], opset_version)
     if quantize:
-        fp32 = directory / f"{_ONNX_FILE}.fp32"
-        (directory / _ONNX_FILE).replace(fp32)
-        quantize_dynamic(fp32, directory / _ONNX_FILE, weight_type=QuantType.QInt8)
-        fp32.unlink()
+        quantize_file(exported, directory / _ONNX_FILE)
+        exported.unlink()
     est.tokenizer_.save_pretrained(directory / "tokenizer")
     thresholds = getattr(est, "thresholds_", None)
     meta = {"class": type(est).__name__, "label_names": list(est.label_names_),
@@ -286,12 +266,9 @@ class ONNXEmotionClassifier:
     """
 
     def __init__(self, directory, providers=None):
-        try:
-            import onnxruntime
-        except ImportError as error:
-            raise ImportError("ONNX inference needs onnxruntime: "
-                              "pip install 'skemo[onnx]'") from error
         from transformers import AutoTokenizer
+
+        from skemo.utils._onnx import session
 
         directory = Path(directory)
         meta = json.loads((directory / _ONNX_META).read_text())
@@ -303,8 +280,7 @@ class ONNXEmotionClassifier:
         self.thresholds_ = (None if meta["thresholds"] is None
                             else np.asarray(meta["thresholds"], dtype=np.float64))
         self.tokenizer_ = AutoTokenizer.from_pretrained(directory / "tokenizer")
-        self.session_ = onnxruntime.InferenceSession(
-            str(directory / _ONNX_FILE), providers=providers or ["CPUExecutionProvider"])
+        self.session_ = session(directory / _ONNX_FILE, providers)
 
     def predict_proba(self, X):
         """Label probabilities, ``(n_texts, n_labels)`` float32, as the estimator's."""

@@ -5,18 +5,18 @@ import pytest
 import torch
 
 from skemo import FineTunedEmotionClassifier, SimilarityEmotionClassifier
+from skemo.nn.encoder import TextEncoder
+from skemo.utils import _onnx
+from skemo.utils._onnx import OnnxRuntimeEncoder
 from skemo.utils._precision import (
     autocast,
     autocast_dtype,
-    cpu_supports_bf16,
-    quantized_copy,
+    int8_copy,
     quantizes,
     resolve_device,
 )
 
 from .conftest import tiny_params
-
-INT8_LINEAR = torch.ao.nn.quantized.dynamic.Linear
 
 
 def test_device_auto_follows_cuda_availability():
@@ -27,9 +27,8 @@ def test_device_auto_follows_cuda_availability():
 @pytest.mark.parametrize("precision, training, prediction", [
     ("fp32", None, None),
     ("bf16", torch.bfloat16, torch.bfloat16),
-    ("int8", None, None),   # trains as "auto"; predicts with int8 linears, fp32 elsewhere
-    # the CPU default: fp32 training, bf16 prediction where the CPU has bf16 units
-    ("auto", None, torch.bfloat16 if cpu_supports_bf16() else None),
+    ("int8", None, None),   # trains as "auto"; predicts with an int8 encoder, fp32 elsewhere
+    ("auto", None, None),   # the CPU default: fp32 training, int8 encoder in prediction
 ])
 def test_cpu_autocast_types_of_training_and_prediction(precision, training, prediction):
     assert autocast_dtype(precision, "cpu") is training
@@ -38,7 +37,7 @@ def test_cpu_autocast_types_of_training_and_prediction(precision, training, pred
 
 def test_which_precisions_quantise_and_what_is_refused():
     assert [quantizes(p, "cpu") for p in ("auto", "int8", "fp32", "bf16")] == [
-        False, True, False, False]
+        True, True, False, False]
     assert not quantizes("auto", "cuda")
     with pytest.raises(ValueError, match="int8.*CPU; use 'bf16' on CUDA"):
         quantizes("int8", "cuda")
@@ -48,60 +47,91 @@ def test_which_precisions_quantise_and_what_is_refused():
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
 
 
-def test_quantized_copy_quantises_the_encoder_only_and_follows_weight_updates():
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU(),
-                                                    torch.nn.Linear(8, 8)),
-                                torch.nn.Linear(8, 3))
-    int8 = quantized_copy(model, model[0])
-    assert [type(m) for m in (int8[0][0], int8[0][2])] == [INT8_LINEAR, INT8_LINEAR]
-    assert type(int8[1]) is torch.nn.Linear and type(model[0][0]) is torch.nn.Linear
-    x = torch.randn(5, 8)
-    np.testing.assert_allclose(int8(x).detach(), model(x).detach(), atol=0.05)
-    assert quantized_copy(model, model[0]) is int8          # cached while weights stand
-    with torch.no_grad():
-        model[0][0].weight.mul_(2.0)                        # an in-place update, as AdamW does
-    fresh = quantized_copy(model, model[0])
-    assert fresh is not int8
-    np.testing.assert_allclose(fresh(x).detach(), model(x).detach(), atol=0.05)
-
-
 @pytest.fixture(scope="module")
 def fp32_model(multilabel_data):
     X, Y, _ = multilabel_data
     return FineTunedEmotionClassifier(**tiny_params(precision="fp32")).fit(X, Y)
 
 
-def test_int8_prediction_runs_int8_linears_and_stays_close_to_fp32(fp32_model,
-                                                                    multilabel_data):
+def test_int8_copy_runs_the_encoder_on_onnxruntime_and_follows_weight_updates(
+        fp32_model, multilabel_data):
+    X, _, _ = multilabel_data
+    est = fp32_model
+    module, encoder = est.module_.eval(), est._text_encoder()
+    int8 = int8_copy(module, encoder, est.tokenizer_)
+    assert type(int8.encoder) is OnnxRuntimeEncoder and type(module.encoder) is TextEncoder
+    assert int8.head.weight is module.head.weight           # heads shared, not copied
+    assert not int8.training
+    ids = est.get_dataset(X[:8]).subset(np.arange(8))
+    batch, _ = next(iter(est.get_iterator(ids)))
+    with torch.inference_mode():
+        expected, got = module(**batch), int8(**batch)
+    assert got.dtype == torch.float32
+    assert not torch.equal(got, expected)
+    torch.testing.assert_close(got, expected, atol=0.05, rtol=0)
+    assert int8_copy(module, encoder, est.tokenizer_) is int8    # cached while weights stand
+    saved = module.encoder.backbone.embeddings.word_embeddings.weight.detach().clone()
+    try:
+        with torch.no_grad():
+            module.encoder.backbone.embeddings.word_embeddings.weight.mul_(2.0)  # as AdamW does
+        assert int8_copy(module, encoder, est.tokenizer_) is not int8
+    finally:
+        with torch.no_grad():
+            module.encoder.backbone.embeddings.word_embeddings.weight.copy_(saved)
+
+
+def test_int8_prediction_runs_the_onnxruntime_encoder_and_stays_close_to_fp32(
+        fp32_model, multilabel_data):
     X, _, _ = multilabel_data
     est = fp32_model
     fp32 = est.predict_proba(X)
     float_module = est.module_
     seen = []
-    handle = torch.nn.modules.module.register_module_forward_hook(
-        lambda module, args, out: seen.append(type(module)))
     try:
-        int8 = est.set_params(precision="int8").predict_proba(X)
+        int8 = est.set_params(precision="int8").predict_proba(X)  # exports (traces) the encoder
+        handle = torch.nn.modules.module.register_module_forward_hook(
+            lambda module, args, out: seen.append(type(module)))
+        again = est.predict_proba(X)                              # the cached int8 copy
     finally:
         handle.remove()
         est.set_params(precision="fp32")
-    assert INT8_LINEAR in seen and torch.nn.Linear in seen   # int8 encoder, float head
-    assert est.module_ is float_module                         # the fitted module is kept
-    assert all(type(m) is not INT8_LINEAR for m in est.module_.modules())
+    assert OnnxRuntimeEncoder in seen and torch.nn.Linear in seen   # int8 encoder, float head
+    assert TextEncoder not in seen
+    assert est.module_ is float_module                              # the fitted module is kept
     assert not np.array_equal(int8, fp32)
     np.testing.assert_allclose(int8, fp32, atol=0.03)
+    np.testing.assert_array_equal(again, int8)
 
 
-def test_auto_prediction_on_cpu_is_as_documented(fp32_model, multilabel_data):
+def test_auto_prediction_on_cpu_is_int8_as_documented(fp32_model, multilabel_data):
     X, _, _ = multilabel_data
-    expected = "bf16" if cpu_supports_bf16() else "fp32"
-    reference = fp32_model.set_params(precision=expected).predict_proba(X)
+    reference = fp32_model.set_params(precision="int8").predict_proba(X)
     auto = fp32_model.set_params(precision="auto").predict_proba(X)
     fp32_model.set_params(precision="fp32")
     np.testing.assert_array_equal(auto, reference)
-    assert ("on CPUs it trains in fp32 and predicts in bf16 where the CPU has AMX or "
-            "AVX512-BF16" in " ".join(FineTunedEmotionClassifier.__doc__.split()))
+    assert ("on CPUs it trains in fp32 and predicts in int8" in
+            " ".join(FineTunedEmotionClassifier.__doc__.split()))
+
+
+def test_an_encoder_onnx_cannot_export_warns_under_auto_and_fails_under_int8(
+        fp32_model, multilabel_data, monkeypatch):
+    X, _, _ = multilabel_data
+    fp32 = fp32_model.predict_proba(X)
+
+    def refuse(encoder, tokenizer):
+        raise RuntimeError("unsupported operator aten::frobnicate")
+
+    monkeypatch.setattr(_onnx, "int8_encoder", refuse)
+    with torch.no_grad():
+        fp32_model.module_.head.weight.add_(0)  # a new weights version: no cached copy
+    try:
+        with pytest.warns(UserWarning, match="predicts in float32.*aten::frobnicate"):
+            auto = fp32_model.set_params(precision="auto").predict_proba(X)
+        np.testing.assert_array_equal(auto, fp32)
+        with pytest.raises(ValueError, match="int8' could not export.*aten::frobnicate"):
+            fp32_model.set_params(precision="int8").predict_proba(X)
+    finally:
+        fp32_model.set_params(precision="fp32")
 
 
 def test_int8_and_auto_fits_train_in_fp32_on_cpu(fp32_model, multilabel_data):

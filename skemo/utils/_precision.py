@@ -1,8 +1,8 @@
 """Devices and numeric precision: where and in which number type forward passes run.
 
 Weights always stay in float32 ("master weights"). ``precision`` sets the
-:func:`torch.autocast` type of forward passes and, for ``"int8"``, replaces the
-encoder's linear layers by dynamically quantised int8 copies at prediction:
+:func:`torch.autocast` type of forward passes and, for int8 prediction on a
+CPU, runs the encoder as an int8 onnxruntime graph:
 
 =============  =================================  ======================================
 precision      training passes                    prediction passes
@@ -10,29 +10,35 @@ precision      training passes                    prediction passes
 ``"fp32"``     float32                            float32
 ``"bf16"``     bfloat16 autocast                  bfloat16 autocast
 ``"fp16"``     float16 autocast (CUDA only)       float16 autocast (CUDA only)
-``"int8"``     as ``"auto"``                      int8 encoder linears (CPU only)
-``"auto"``     CUDA: bf16 (fp16 without bf16);    CUDA: as in training; CPU: bf16 with
-               CPU: float32                       AMX or AVX512-BF16, else float32
+``"int8"``     as ``"auto"``                      int8 encoder on onnxruntime, float32
+                                                  heads (CPU only)
+``"auto"``     CUDA: bf16 (fp16 without bf16);    CUDA: as in training; CPU: as
+               CPU: float32                       ``"int8"``
 =============  =================================  ======================================
 
 Why ``"auto"`` is so on a CPU (``benchmarks/RESULTS.md``, "Speed"): bf16 training
 is only 1.12-1.37x float32 on 2-core CPUs with AMX or AVX512-BF16, short of the 1.5x
-that would pay for its rounding, so training stays float32; bf16 prediction is
-1.1-1.3x float32 there at no measurable macro-F1 cost (+0.002 on full-data
-GoEmotions). int8 encoder linears predict 1.4-1.8x faster than float32 and cost 0.004
-tuned macro-F1 on GoEmotions, but 0.010 on SemEval-2018 E-c (more than the 0.005 a
-default may cost), so int8 is opt-in. Quantisation
-(:func:`torch.ao.quantization.quantize_dynamic`, weights per output channel) works
-on a copy of the module, made again whenever the weights change; int8 has no training
-counterpart, so a fit with ``precision="int8"`` trains as ``"auto"``. onnxruntime's
-int8 runs the exported graph (:func:`skemo.export.export_onnx` with ``quantize=True``).
+that would pay for its rounding, so training stays float32. For prediction the
+default is the fastest choice that costs at most 0.005 tuned macro-F1 on the
+full-data GoEmotions and SemEval-2018 E-c models: onnxruntime's int8 (0.003 and
+0.002; about 1.6x torch's bf16 and 2.3x its float32 on the 2-core Xeon measured).
+torch's own int8 linears (``torch.ao`` dynamic quantisation, 7-bit activations on
+x86) cost 0.010 on SemEval and are slower; bf16 costs 0.006 there.
+
+The int8 encoder is built on the first prediction after the weights change
+(about 2 s for MiniLM: export to ONNX, quantise, load) and cached with the module.
+Its activations are quantised per batch, so a text's probabilities can differ
+slightly (typically below 0.01) with the texts it is batched with; choose
+``precision="fp32"`` for probabilities that depend on the text alone. int8 has
+no training counterpart, so a fit with ``precision="int8"`` trains as ``"auto"``.
+The floating-point passes of an int8 prediction (precomputed embeddings of a
+frozen encoder, label texts) run as ``"auto"``'s training passes on the CPU do,
+in float32, like the heads.
 """
 
 import contextlib
 import copy
-import warnings
 import weakref
-from functools import lru_cache
 
 import torch
 
@@ -54,17 +60,6 @@ def resolve_device(device):
     return str(device)
 
 
-@lru_cache(maxsize=1)
-def cpu_supports_bf16():
-    """Whether this CPU has native bf16 matrix instructions (AMX or AVX512-BF16)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
 def _is_cuda(device):
     return torch.device(device).type == "cuda"
 
@@ -76,20 +71,23 @@ def quantizes(precision, device):
     --------
     >>> from skemo.utils._precision import quantizes
     >>> quantizes("int8", "cpu"), quantizes("auto", "cpu"), quantizes("fp32", "cpu")
-    (True, False, False)
+    (True, True, False)
+    >>> quantizes("auto", "cuda")
+    False
     """
-    if precision == "int8" and _is_cuda(device):
-        raise ValueError("precision='int8' quantises for the CPU; use 'bf16' on CUDA.")
-    return precision == "int8"
+    if _is_cuda(device):
+        if precision == "int8":
+            raise ValueError("precision='int8' quantises for the CPU; use 'bf16' on CUDA.")
+        return False
+    return precision in ("int8", "auto")
 
 
 def autocast_dtype(precision, device, training=True):
     """The autocast dtype of ``precision`` on ``device`` (None means plain fp32).
 
     ``training`` selects between the training passes and the float passes of
-    prediction, which differ for ``"auto"`` and ``"int8"`` on a CPU (int8
-    linears take float32 activations; ``"auto"`` predicts in bf16 where the CPU
-    has bf16 matrix units).
+    prediction (heads, label texts and frozen encoders around the int8 encoder
+    of ``"auto"`` and ``"int8"`` on a CPU run in float32).
 
     Examples
     --------
@@ -108,8 +106,7 @@ def autocast_dtype(precision, device, training=True):
     if precision in ("auto", "int8"):
         if _is_cuda(device):
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return None if training or precision == "int8" or not cpu_supports_bf16() else (
-            torch.bfloat16)
+        return None
     return _DTYPES[precision]
 
 
@@ -131,7 +128,7 @@ def autocast(precision, device, training=True):
 
 
 #: float module -> (weights version, its int8 copy); entries go with their modules.
-_QUANTIZED = weakref.WeakKeyDictionary()
+_INT8_COPIES = weakref.WeakKeyDictionary()
 
 
 def _weights_version(module):
@@ -140,57 +137,38 @@ def _weights_version(module):
     return tuple((id(p), p._version) for p in module.parameters())
 
 
-def quantized_copy(module, encoder):
-    """``module`` with the linear layers of its submodule ``encoder`` in dynamic int8.
+def int8_copy(module, encoder, tokenizer):
+    """``module`` with its submodule ``encoder`` running int8 weights on onnxruntime.
 
-    Weights are quantised to int8 once, with one scale per output channel
-    (``per_channel_dynamic_qconfig``: at threshold 0.5 it cost 0.005 macro-F1
-    on GoEmotions where one scale per tensor cost 0.016); activations per
-    batch (:func:`torch.ao.quantization.quantize_dynamic`). ``module`` itself is
-    unchanged; the copy is cached until its weights change.
+    The encoder becomes an :class:`~skemo.utils._onnx.OnnxRuntimeEncoder`
+    (:func:`~skemo.utils._onnx.int8_encoder`: exported to ONNX, weights
+    quantised to int8 by onnxruntime's dynamic quantiser, activations per
+    batch); the heads stay float32 torch modules, shared with ``module``.
+    ``module`` itself is unchanged; the copy is cached until its weights change.
 
     Parameters
     ----------
     module : torch.nn.Module
         The float model.
-    encoder : torch.nn.Module
-        The submodule of ``module`` whose ``torch.nn.Linear`` layers to quantise
-        (the text encoder; heads stay float).
+    encoder : skemo.nn.encoder.TextEncoder
+        The submodule of ``module`` to run in int8.
+    tokenizer : transformers tokenizer
 
     Returns
     -------
     torch.nn.Module
-        An int8 copy in eval mode, for inference only.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skemo.utils._precision import quantized_copy
-    >>> model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 2))
-    >>> q = quantized_copy(model, model[0])
-    >>> type(q[0]).__name__, type(q[1]).__name__
-    ('Linear', 'Linear')
-    >>> q[0].__module__
-    'torch.ao.nn.quantized.dynamic.modules.linear'
+        The int8 copy, in eval mode, for inference only.
     """
     version = _weights_version(module)
-    cached = _QUANTIZED.get(module)
+    cached = _INT8_COPIES.get(module)
     if cached is not None and cached[0] == version:
         return cached[1]
-    prefix = next(name for name, sub in module.named_modules() if sub is encoder)
-    clone = copy.deepcopy(module).eval()
-    clone_encoder = clone.get_submodule(prefix)
-    backbone = getattr(clone_encoder, "backbone", None)
-    if hasattr(backbone, "merge_and_unload"):
-        # LoRA adapters (peft): fold them into the base weights, which are then quantised
-        # (peft's LoRA layers cannot run on quantised linears).
-        clone_encoder.backbone = backbone.merge_and_unload()
-    linears = {name: torch.ao.quantization.per_channel_dynamic_qconfig
-               for name, sub in clone.named_modules()
-               if isinstance(sub, torch.nn.Linear)
-               and (not prefix or name == prefix or name.startswith(prefix + "."))}
-    with warnings.catch_warnings():  # torch.ao's eager-mode API announces its move to torchao
-        warnings.simplefilter("ignore")
-        clone = torch.ao.quantization.quantize_dynamic(clone, linears, dtype=torch.qint8)
-    _QUANTIZED[module] = (version, clone)
+    from skemo.utils._onnx import int8_encoder
+
+    runtime = int8_encoder(encoder, tokenizer)
+    # every other submodule and tensor is shared with ``module``, not copied
+    memo = {id(encoder): runtime, **{id(t): t for t in (*module.parameters(),
+                                                         *module.buffers())}}
+    clone = copy.deepcopy(module, memo).eval()
+    _INT8_COPIES[module] = (version, clone)
     return clone

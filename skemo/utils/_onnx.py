@@ -1,0 +1,169 @@
+"""ONNX graphs and onnxruntime sessions: the export helpers and the int8 text encoder.
+
+:func:`skemo.export.export_onnx` writes whole scoring graphs with these
+helpers; :func:`int8_encoder` builds the onnxruntime int8 copy of a text
+encoder that CPU prediction runs (``precision="int8"``, and ``"auto"`` on a
+CPU; see :mod:`skemo.utils._precision`).
+"""
+
+import copy
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+
+#: Dynamic axes of the token inputs of every exported graph.
+TOKEN_AXES = {"input_ids": {0: "batch", 1: "tokens"},
+              "attention_mask": {0: "batch", 1: "tokens"}}
+
+
+def _onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError as error:  # a core dependency; only a broken install lacks it
+        raise ImportError("int8 prediction and ONNX export need onnxruntime: "
+                          "pip install onnxruntime") from error
+    return onnxruntime
+
+
+def export_graph(module, path, example, output_names, opset_version=17):
+    """Write ``module`` (token ids and mask in) as an ONNX graph with dynamic batch and length.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Float, on the CPU, in eval mode; ``forward(input_ids, attention_mask)``.
+    path : path-like
+    example : tuple of two int64 tensors
+        Token ids and attention mask to trace with.
+    output_names : list of str
+        Each output's first axis is the batch.
+    opset_version : int, default=17
+    """
+    axes = {**TOKEN_AXES, **{name: {0: "batch"} for name in output_names}}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on Python control flow
+        torch.onnx.export(module, example, str(path), dynamo=False,
+                          input_names=list(TOKEN_AXES), output_names=output_names,
+                          dynamic_axes=axes, opset_version=opset_version)
+
+
+def quantize_file(source, target):
+    """Write ``source``'s graph to ``target`` with int8 weights (onnxruntime's dynamic quantiser).
+
+    Signed int8 weights, one scale per tensor; activations are quantised per
+    batch when the graph runs (``onnxruntime.quantization.quantize_dynamic``).
+    """
+    _onnxruntime()
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # its advice to pre-process with shape inference
+    try:
+        quantize_dynamic(Path(source), Path(target), weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
+
+
+def session(path, providers=None, threads=None):
+    """An onnxruntime session of the graph at ``path``.
+
+    ``threads`` (default: torch's intra-op thread count, so that
+    ``torch.set_num_threads`` governs both runtimes) sets onnxruntime's
+    intra-op threads.
+    """
+    onnxruntime = _onnxruntime()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    return onnxruntime.InferenceSession(str(path), options,
+                                        providers=providers or ["CPUExecutionProvider"])
+
+
+def example_tokens(tokenizer):
+    """Two short rows of token ids (one padded) and their mask, to trace graphs with."""
+    first = tokenizer.cls_token_id or 0
+    ids = torch.tensor([[first, 2000, 2001, 2002], [first, 2003, 0, 0]], dtype=torch.long)
+    mask = (torch.arange(4) < torch.tensor([[4], [2]])).long()
+    return ids, mask
+
+
+class OnnxRuntimeEncoder(torch.nn.Module):
+    """A :class:`~skemo.nn.encoder.TextEncoder`'s forward pass on onnxruntime.
+
+    Token ids and mask in, pooled float32 vectors out, as the encoder it was
+    exported from; precomputed embeddings (float inputs) pass through, as
+    there. For inference only: it has no parameters.
+
+    Parameters
+    ----------
+    session : onnxruntime.InferenceSession
+        Inputs ``input_ids`` and ``attention_mask``; output ``pooled``.
+    hidden_size : int
+    pooling : str
+    """
+
+    frozen = False
+
+    def __init__(self, session, hidden_size, pooling):
+        super().__init__()
+        self.session = session
+        self.hidden_size = hidden_size
+        self.pooling = pooling
+
+    def forward(self, input_ids, attention_mask=None):
+        if input_ids.is_floating_point():
+            return input_ids
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        feed = {"input_ids": input_ids.cpu().long().numpy(),
+                "attention_mask": attention_mask.cpu().long().numpy()}
+        pooled = self.session.run(["pooled"], feed)[0]
+        return torch.from_numpy(pooled).to(input_ids.device)
+
+
+def exportable_copy(module):
+    """A float32 CPU copy of ``module`` in eval mode, as ONNX traces it.
+
+    The :class:`~skemo.nn.encoder.TextEncoder` modules in it have their
+    LoRA adapters merged into the weights and are unfrozen (traced through
+    the backbone, not a frozen encoder's caching path); ``module`` is
+    unchanged.
+    """
+    from skemo.nn.encoder import TextEncoder
+
+    clone = copy.deepcopy(module).cpu().float().eval()
+    for encoder in [m for m in clone.modules() if isinstance(m, TextEncoder)]:
+        if hasattr(encoder.backbone, "merge_and_unload"):
+            encoder.backbone = encoder.backbone.merge_and_unload()
+        encoder.frozen = False
+    return clone
+
+
+def int8_encoder(encoder, tokenizer):
+    """An :class:`OnnxRuntimeEncoder` running a copy of ``encoder`` with int8 weights.
+
+    The encoder's :func:`exportable_copy` is exported to ONNX, quantised by
+    :func:`quantize_file` and loaded in a session; ``encoder`` itself is
+    unchanged. About two seconds for MiniLM.
+
+    Parameters
+    ----------
+    encoder : skemo.nn.encoder.TextEncoder
+    tokenizer : transformers tokenizer
+        Its CLS id starts the rows traced.
+
+    Returns
+    -------
+    OnnxRuntimeEncoder
+    """
+    float_encoder = exportable_copy(encoder)
+    with tempfile.TemporaryDirectory() as directory:
+        fp32, int8 = Path(directory, "fp32.onnx"), Path(directory, "int8.onnx")
+        export_graph(float_encoder, fp32, example_tokens(tokenizer), ["pooled"])
+        quantize_file(fp32, int8)
+        runtime = session(int8)
+    return OnnxRuntimeEncoder(runtime, encoder.hidden_size, encoder.pooling)
