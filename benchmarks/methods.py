@@ -38,6 +38,7 @@ from skemo.datasets import load_goemotions
 from skemo.methods import METHODS as ESTIMATORS
 from skemo.model_selection import multilabel_train_test_split
 from skemo.thresholds import apply_thresholds, tune_thresholds
+from skemo.utils._precision import PRECISIONS
 
 #: The benchmark datasets (keys of skemo.datasets.DATASETS with train/dev/test splits).
 DATASETS = ("goemotions", "semeval2018_ec", "taco_goemotions", "emotion")
@@ -112,6 +113,7 @@ def run(method, label_names, splits, args, dataset):
     key, extra = METHODS[method]
     est = ESTIMATORS[key](label_names=label_names, **{**budget(args), **extra})
     est.fit(X, y)
+    est.set_params(precision=args.predict_precision)
     if args.save:
         est.save(f"{args.save}/{dataset}-{method}-seed{args.seed}")
     rate = len(X) * len(est.history) / sum(est.history[:, "dur"])
@@ -161,7 +163,7 @@ def open_vocabulary_auc(args, held_out="gratitude"):
         cls = ESTIMATORS[method]
         extra = {"score_from": "similarity"} if method == "dual_objective" else {}
         est = cls(label_names=names, **{**budget(args), **extra})
-        est.fit(X, y[:, keep])
+        est.fit(X, y[:, keep]).set_params(precision=args.predict_precision)
         score = est.predict_proba(Xt, labels={held_out: description})[:, 0]
         rows.append((method, roc_auc_score(yt[:, col], score)))
     return rows
@@ -196,6 +198,9 @@ def main():
         metavar="KEY=VALUE",
         help="override an estimator parameter (repeatable)",
     )
+    parser.add_argument("--predict-precision", default="auto", choices=PRECISIONS,
+                        help="precision of the test predictions (fits train in the "
+                             "estimator's precision, 'auto' unless --param sets it)")
     parser.add_argument("--skip-open-vocabulary", action="store_true")
     parser.add_argument("--save", metavar="DIR", default=None,
                         help="save each fitted model as DIR/DATASET-METHOD-seedSEED")
@@ -209,7 +214,8 @@ def main():
     shared = ", ".join(f"{k}={v!r}" for k, v in budget(args).items())
     print(
         f"train size {args.train_size or 'full'}, eval size {args.eval_size or 'full'}, "
-        f"{shared}, offline all-MiniLM-L6-v2, precision auto\n"
+        f"{shared}, offline all-MiniLM-L6-v2, fit precision auto, predictions "
+        f"{args.predict_precision}\n"
     )
     for dataset in args.datasets:
         label_names, splits = load_splits(dataset, args)
