@@ -61,6 +61,9 @@ def test_int8_copy_runs_the_encoder_on_onnxruntime_and_follows_weight_updates(
     int8 = int8_copy(module, encoder, est.tokenizer_)
     assert type(int8.encoder) is OnnxRuntimeEncoder and type(module.encoder) is TextEncoder
     assert int8.head.weight is module.head.weight           # heads shared, not copied
+    options = int8.encoder.session.get_session_options()
+    assert options.intra_op_num_threads == torch.get_num_threads()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     assert not int8.training
     ids = est.get_dataset(X[:8]).subset(np.arange(8))
     batch, _ = next(iter(est.get_iterator(ids)))
