@@ -12,7 +12,7 @@ fit time, one row per learner, K and seed, then the means over seeds.
   16, then its logistic-regression head; the rest setfit's defaults.
 - **skemo**: each estimator named by ``--methods`` (keys of
   ``skemo.methods.METHODS``) on the same encoder, ``--steps`` optimiser steps
-  at batch 16 (``max_epochs`` rounded up to reach them), ``lr`` and
+  at batch 16 (``max_epochs`` rounded up to reach them) or ``--epochs`` epochs, ``lr`` and
   ``head_lr`` from ``--lr``/``--head-lr``, no validation split, max_length 64.
   Methods that score labels from their descriptions start from the
   description prior, which is what few-shot learning needs.
@@ -69,7 +69,7 @@ def fit_setfit(texts, labels, seed):
 
 def fit_skemo(method, texts, labels, seed, args):
     """A fitted skemo estimator's ``predict`` and its fit seconds."""
-    epochs = math.ceil(args.steps * 16 / len(texts))
+    epochs = args.epochs or math.ceil(args.steps * 16 / len(texts))
     est = METHODS[method](max_epochs=epochs, batch_size=16, lr=args.lr, head_lr=args.head_lr,
                           max_length=64, validation_fraction=None, threshold=0.5,
                           random_state=seed)
@@ -86,6 +86,9 @@ def main():
                         choices=list(METHODS))
     parser.add_argument("--steps", type=int, default=40,
                         help="optimiser steps of each skemo fit (batch 16)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs of each skemo fit instead of --steps: a budget that "
+                             "grows with K")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--head-lr", type=float, default=1e-3)
     parser.add_argument("--test-size", type=int, default=None, help="default: all 2000")
@@ -101,7 +104,8 @@ def main():
     print(f"# few-shot on dair-ai emotion  ({time.strftime('%Y-%m-%d %H:%M')}, {machine()}, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}, load average "
           f"{os.getloadavg()[0]:.1f})\n")
-    print(f"skemo: {args.steps} steps at batch 16, lr {args.lr}, head_lr {args.head_lr}; "
+    budget = f"{args.epochs} epochs" if args.epochs else f"{args.steps} steps"
+    print(f"skemo: {budget} at batch 16, lr {args.lr}, head_lr {args.head_lr}; "
           f"SetFit: num_iterations 20, 1 epoch, batch 16; test texts {len(test_X)}\n")
     print("| K per label | seed | learner | test macro-F1 | fit s |\n|---|---|---|---|---|")
     results = {}
