@@ -25,6 +25,8 @@ training texts with the offline MiniLM encoder:
     the same precision, and at 0.5) of saved full-data models predicting in
     fp32, bf16 and int8 (``--quality NAME=PATH``; NAME a dataset of
     ``skemo.datasets.DATASETS`` with dev and test splits);
+(f) ``torch.compile`` against eager: fit texts/s after the compiling epoch,
+    the compile time, and prediction (fp32);
 (g) on a CUDA GPU: one full-data GoEmotions fit in bf16, its fit and predict
     throughput and its test macro-F1.
 
@@ -203,6 +205,36 @@ def training_table(texts, Y, seed, n_params, peaks):
               f"| {ours / trainer:.2f} | {mfu(ours, tokens, 6 * n_params, peaks[precision]):.1%} |")
     print(f"\nbf16 / fp32 for skemo fit: **{rows[1][3] / rows[0][3]:.2f}x** "
           f"(goal >= 1.5x, else precision='auto' trains in fp32)\n")
+
+
+def compile_table(texts, Y, seed, epochs=3):
+    """Table (f): ``torch.compile`` (skorch's ``compile=True``, dynamic shapes) against eager.
+
+    fp32 fits of ``epochs`` epochs each; the first epoch of a compiled fit
+    includes compiling, the later ones run the compiled graphs; prediction is
+    timed after a warm-up call that compiles (fp32: ``"auto"`` runs the int8
+    onnxruntime encoder, which torch.compile does not touch).
+    """
+    rows = []
+    for name, extra in [("eager", {}), ("torch.compile(dynamic=True)",
+                                        {"compile": True, "compile__dynamic": True})]:
+        clf = FineTunedEmotionClassifier(max_epochs=epochs, validation_fraction=None,
+                                         precision="fp32", random_state=seed, **SETTINGS,
+                                         **extra)
+        clf.fit(texts, Y)
+        durations = clf.history[:, "dur"]
+        steady = len(texts) / np.mean(durations[1:])
+        warm, first = timed(clf.predict_proba, texts[:64])
+        predict = len(texts) / timed(clf.predict_proba, texts)[1]
+        rows.append((name, durations[0], steady, first, predict))
+    print(f"## (f) torch.compile, fp32, {len(texts)} texts, {epochs} epochs "
+          f"(load average {load_average()})\n")
+    print("| mode | first epoch s | later epochs texts/s | first predict call s "
+          "| predict texts/s |\n|---|---|---|---|---|")
+    for name, first_epoch, steady, first, predict in rows:
+        print(f"| {name} | {first_epoch:.1f} | {steady:.1f} | {first:.1f} | {predict:.1f} |")
+    print(f"\ncompiled / eager, later epochs: **{rows[1][2] / rows[0][2]:.2f}x**; "
+          f"prediction: {rows[1][4] / rows[0][4]:.2f}x\n")
 
 
 def skemo_predictor(clf, precision):
@@ -397,8 +429,8 @@ def main():
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tables", nargs="+", default=["a", "b", "c"],
-                        choices=["a", "b", "c", "e", "g"],
-                        help="which of tables (a)-(c), (e), (g) to measure; (d) comes with "
+                        choices=["a", "b", "c", "e", "f", "g"],
+                        help="which of tables (a)-(c), (e)-(g) to measure; (d) comes with "
                              "(a) or (b); (g) needs a CUDA GPU")
     parser.add_argument("--quality", nargs="+", default=[], metavar="DATASET=PATH",
                         help="saved models of table (e), each with the dataset it was fit on")
@@ -430,6 +462,8 @@ def main():
                    args.grid_epochs, args.folds)
     if "e" in args.tables:
         quality_table(args.quality, args.precisions)
+    if "f" in args.tables:
+        compile_table(texts[:args.train_size], Y[:args.train_size], args.seed)
     if "g" in args.tables:
         gpu_table(train, args.gpu_epochs, args.seed)
     if throughput:
