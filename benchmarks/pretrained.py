@@ -11,8 +11,10 @@ Three steps, each also runnable alone:
    frozen MiniLM weights included), printing progress every 200 batches and
    dev micro/macro-F1 after every epoch (recorded in ``history_`` as
    ``dev_f1_micro``/``dev_f1_macro``, which the model card reports);
-2. ``package``: keep only what training changed -- the LoRA adapters, the
-   head and the thresholds -- in bf16 under ``skemo/data/pretrained/goemotions``
+2. ``package``: tune the thresholds on dev again in the precision the bundle
+   predicts in by default (``"auto"``: the int8 encoder on CPUs), then keep
+   only what training changed -- the LoRA adapters, the head and the
+   thresholds -- in bf16 under ``skemo/data/pretrained/goemotions``
    (:func:`skemo.hub.package_pretrained`);
 3. ``evaluate``: load the *packaged* model with ``skemo.pretrained`` (so the
    figures are those of what ships, bf16 rounding included) and print test
@@ -109,14 +111,17 @@ def train(args, train_data, dev):
     print(f"saved to {args.save}", flush=True)
 
 
-def package(args, metrics=None):
+def package(args, dev, metrics=None):
     from skorch.history import History
 
     import skemo
     from skemo.hub import package_pretrained
 
-    clf = skemo.load(args.save)
+    clf = skemo.load(args.save).set_params(precision="auto")
     clf.history_ = History.from_file(f"{args.save}/history.json")
+    # thresholds for the precision the bundle predicts in by default ("auto": the int8
+    # encoder on CPUs), not the one training predicted the dev split in
+    clf.thresholds_ = tune_thresholds(dev.target, clf.predict_proba(dev.data))
     size = package_pretrained(clf, "goemotions", datasets=["goemotions"], metrics=metrics)
     print(f"## package: {size / 1e6:.2f} MB written"
           f"{' (model card with the test figures)' if metrics else ''}", flush=True)
@@ -170,11 +175,12 @@ def main():
     if "train" in args.steps:
         train(args, load_goemotions(split="train"), load_goemotions(split="dev"))
     if "package" in args.steps:
-        package(args)
+        dev = load_goemotions(split="dev")
+        package(args, dev)
     if "evaluate" in args.steps:
         metrics = evaluate(load_goemotions(split="test"))
         if "package" in args.steps:
-            package(args, metrics)
+            package(args, dev, metrics)
 
 
 if __name__ == "__main__":
