@@ -12,7 +12,7 @@ Three steps, each also runnable alone:
    dev micro/macro-F1 after every epoch (recorded in ``history_`` as
    ``dev_f1_micro``/``dev_f1_macro``, which the model card reports);
 2. ``package``: tune the thresholds on dev again in the precision the bundle
-   predicts in by default (``"auto"``: the int8 encoder on CPUs), then keep
+   predicts in by default (``"auto"``: bf16 on CPUs with bf16 units), then keep
    only what training changed -- the LoRA adapters, the head and the
    thresholds -- in bf16 under ``skemo/data/pretrained/goemotions``
    (:func:`skemo.hub.package_pretrained`);
@@ -119,8 +119,8 @@ def package(args, dev, metrics=None):
 
     clf = skemo.load(args.save).set_params(precision="auto")
     clf.history_ = History.from_file(f"{args.save}/history.json")
-    # thresholds for the precision the bundle predicts in by default ("auto": the int8
-    # encoder on CPUs), not the one training predicted the dev split in
+    # thresholds for the precision the bundle predicts in by default ("auto"), not the
+    # one training predicted the dev split in
     clf.thresholds_ = tune_thresholds(dev.target, clf.predict_proba(dev.data))
     size = package_pretrained(clf, "goemotions", datasets=["goemotions"], metrics=metrics)
     print(f"## package: {size / 1e6:.2f} MB written"

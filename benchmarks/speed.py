@@ -9,7 +9,7 @@ training texts with the offline MiniLM encoder:
     encoder and data, its defaults: random batches padded per batch), in
     fp32 and bf16 autocast -- with model FLOP utilisation;
 (b) prediction throughput of ``predict_proba`` in fp32, bf16 and int8 (the
-    encoder on onnxruntime with int8 weights, the CPU default) and of
+    encoder on onnxruntime with int8 weights) and of
     skemo's scoring path exported by ``skemo.export.export_onnx`` to
     onnxruntime (fp32, and int8 by onnxruntime's dynamic quantiser), against
     the ``transformers`` text-classification ``pipeline`` at its fp32
@@ -328,7 +328,7 @@ def prediction_table(texts, Y, names, seed, n_params, peaks):
                 mfu(rate, tokens, 2 * n_params, peaks[resolved_precision(precision, "cpu")]))
         print(f"| {name} | {rate:.1f} | {rate / pipeline_rate:.2f} | {used and f'{used:.1%}'} |")
     auto = next(rate for name, _, rate in rows if name.endswith("precision='auto'"))
-    print(f"\nskemo defaults (precision='auto': the int8 encoder on CPUs) / "
+    print(f"\nskemo defaults (precision='auto': bf16 on CPUs with AMX or AVX512-BF16) / "
           f"pipeline defaults (fp32): **{auto / pipeline_rate:.2f}x** (goal >= 4x)\n")
 
 

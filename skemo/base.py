@@ -36,7 +36,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
-import warnings
 from collections.abc import Sequence
 from numbers import Integral, Real
 from pathlib import Path
@@ -199,13 +198,12 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         Number type of forward passes (weights stay fp32): an autocast type,
         or ``"int8"``, which predicts with the encoder exported to onnxruntime
         with int8 weights (CPU only; built at the first prediction after the
-        weights change; a fit in ``"int8"`` trains as ``"auto"``). ``"auto"``
-        is bf16 on GPUs; on CPUs it trains in fp32 and predicts in int8, the
-        fastest choice that cost at most 0.005 macro-F1 on the full-data
-        models measured (``skemo.utils._precision`` gives the measurements
-        behind this). int8 activations are quantised per batch, so choose
-        ``"fp32"`` where a text's probabilities must not depend on the texts
-        batched with it.
+        weights change; a fit in ``"int8"`` trains as ``"auto"``; its
+        activations are quantised per batch, so a text's probabilities move
+        slightly with the texts batched with it). ``"auto"`` is bf16 on GPUs;
+        on CPUs it trains in fp32 and predicts in bf16 where the CPU has AMX or
+        AVX512-BF16, else in fp32 (``skemo.utils._precision`` gives the
+        measurements behind this).
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, the validation split and batch
         order: equal seeds give equal models (bit-identical predictions) on
@@ -663,15 +661,9 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         module = self.module_.eval()
         try:
             int8 = int8_copy(module, encoder, self.tokenizer_)
-        except Exception as error:
-            if self.precision == "int8":
-                raise ValueError(f"precision='int8' could not export this encoder to "
-                                 f"onnxruntime: {error}") from error
-            warnings.warn(f"precision='auto' predicts in float32: the encoder could not "
-                          f"be exported to onnxruntime for int8 ({error}).",
-                          UserWarning, stacklevel=4)
-            yield
-            return
+        except Exception as error:  # torch.onnx or the quantiser refusing this encoder
+            raise ValueError(f"precision='int8' could not export this encoder to "
+                             f"onnxruntime ({error}); predict in 'bf16' or 'fp32'.") from error
         labels = contextlib.nullcontext()
         if isinstance(module, LabelTextModel):  # label embeddings stay float (and replaceable)
             with torch.inference_mode(), self._autocast():

@@ -180,16 +180,19 @@ def test_saving_over_a_directory_of_other_files_is_refused(saved, tmp_path):
 
 
 # ------------------------------------------------ precision and device (items 11, 15)
-def test_the_resolved_precision_is_saved(multilabel_data, tmp_path):
+def test_the_resolved_precision_is_saved(multilabel_data, tmp_path, monkeypatch):
     from skemo.persistence import resolved_precision
+    from skemo.utils import _precision
 
     X, Y, _ = multilabel_data
     est = FineTunedEmotionClassifier(**tiny_params(max_epochs=1, precision="auto"))
     est.fit(X, Y).save(tmp_path / "m")
     saved_precision = json.loads((tmp_path / "m" / "skemo.json").read_text())["params"][
         "precision"]
-    assert saved_precision == resolved_precision("auto", "cpu") == "int8"
+    assert saved_precision == resolved_precision("auto", "cpu") != "auto"
     expected = est.predict_proba(X)
+    _precision.cpu_supports_bf16.cache_clear()
+    monkeypatch.setattr(_precision, "cpu_supports_bf16", lambda: False)  # another CPU
     loaded = skemo.load(tmp_path / "m")
     assert loaded.precision == saved_precision
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)

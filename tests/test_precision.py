@@ -11,6 +11,7 @@ from skemo.utils._onnx import OnnxRuntimeEncoder
 from skemo.utils._precision import (
     autocast,
     autocast_dtype,
+    cpu_supports_bf16,
     int8_copy,
     quantizes,
     resolve_device,
@@ -28,7 +29,8 @@ def test_device_auto_follows_cuda_availability():
     ("fp32", None, None),
     ("bf16", torch.bfloat16, torch.bfloat16),
     ("int8", None, None),   # trains as "auto"; predicts with an int8 encoder, fp32 elsewhere
-    ("auto", None, None),   # the CPU default: fp32 training, int8 encoder in prediction
+    # the CPU default: fp32 training, bf16 prediction where the CPU has bf16 units
+    ("auto", None, torch.bfloat16 if cpu_supports_bf16() else None),
 ])
 def test_cpu_autocast_types_of_training_and_prediction(precision, training, prediction):
     assert autocast_dtype(precision, "cpu") is training
@@ -37,7 +39,7 @@ def test_cpu_autocast_types_of_training_and_prediction(precision, training, pred
 
 def test_which_precisions_quantise_and_what_is_refused():
     assert [quantizes(p, "cpu") for p in ("auto", "int8", "fp32", "bf16")] == [
-        True, True, False, False]
+        False, True, False, False]
     assert not quantizes("auto", "cuda")
     with pytest.raises(ValueError, match="int8.*CPU; use 'bf16' on CUDA"):
         quantizes("int8", "cuda")
@@ -106,20 +108,20 @@ def test_int8_prediction_runs_the_onnxruntime_encoder_and_stays_close_to_fp32(
     np.testing.assert_array_equal(again, int8)
 
 
-def test_auto_prediction_on_cpu_is_int8_as_documented(fp32_model, multilabel_data):
+def test_auto_prediction_on_cpu_is_as_documented(fp32_model, multilabel_data):
     X, _, _ = multilabel_data
-    reference = fp32_model.set_params(precision="int8").predict_proba(X)
+    expected = "bf16" if cpu_supports_bf16() else "fp32"
+    reference = fp32_model.set_params(precision=expected).predict_proba(X)
     auto = fp32_model.set_params(precision="auto").predict_proba(X)
     fp32_model.set_params(precision="fp32")
     np.testing.assert_array_equal(auto, reference)
-    assert ("on CPUs it trains in fp32 and predicts in int8" in
-            " ".join(FineTunedEmotionClassifier.__doc__.split()))
+    assert ("on CPUs it trains in fp32 and predicts in bf16 where the CPU has AMX or "
+            "AVX512-BF16" in " ".join(FineTunedEmotionClassifier.__doc__.split()))
 
 
-def test_an_encoder_onnx_cannot_export_warns_under_auto_and_fails_under_int8(
+def test_an_encoder_onnx_cannot_export_fails_int8_prediction_clearly(
         fp32_model, multilabel_data, monkeypatch):
     X, _, _ = multilabel_data
-    fp32 = fp32_model.predict_proba(X)
 
     def refuse(encoder, tokenizer):
         raise RuntimeError("unsupported operator aten::frobnicate")
@@ -128,9 +130,6 @@ def test_an_encoder_onnx_cannot_export_warns_under_auto_and_fails_under_int8(
     with torch.no_grad():
         fp32_model.module_.head.weight.add_(0)  # a new weights version: no cached copy
     try:
-        with pytest.warns(UserWarning, match="predicts in float32.*aten::frobnicate"):
-            auto = fp32_model.set_params(precision="auto").predict_proba(X)
-        np.testing.assert_array_equal(auto, fp32)
         with pytest.raises(ValueError, match="int8' could not export.*aten::frobnicate"):
             fp32_model.set_params(precision="int8").predict_proba(X)
     finally:

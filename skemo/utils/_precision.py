@@ -12,33 +12,35 @@ precision      training passes                    prediction passes
 ``"fp16"``     float16 autocast (CUDA only)       float16 autocast (CUDA only)
 ``"int8"``     as ``"auto"``                      int8 encoder on onnxruntime, float32
                                                   heads (CPU only)
-``"auto"``     CUDA: bf16 (fp16 without bf16);    CUDA: as in training; CPU: as
-               CPU: float32                       ``"int8"``
+``"auto"``     CUDA: bf16 (fp16 without bf16);    CUDA: as in training; CPU: bf16 with
+               CPU: float32                       AMX or AVX512-BF16, else float32
 =============  =================================  ======================================
 
 Why ``"auto"`` is so on a CPU (``benchmarks/RESULTS.md``, "Speed"): bf16 training
 is only 1.12-1.37x float32 on 2-core CPUs with AMX or AVX512-BF16, short of the 1.5x
 that would pay for its rounding, so training stays float32. For prediction the
 default is the fastest choice that costs at most 0.005 tuned macro-F1 on the
-full-data GoEmotions and SemEval-2018 E-c models: onnxruntime's int8 (0.003 and
-0.002; about 1.6x torch's bf16 and 2.3x its float32 on the 2-core Xeon measured).
-torch's own int8 linears (``torch.ao`` dynamic quantisation, 7-bit activations on
-x86) cost 0.010 on SemEval and are slower; bf16 costs 0.006 there.
+full-data models measured. bf16 costs nothing measurable at threshold 0.5
+(-0.0006 to +0.0006 on four models; -0.002 to +0.006 with re-tuned thresholds);
+the int8 encoder on onnxruntime is about 1.2x faster than bf16 on the 2-core
+Xeon measured, but costs 0.002-0.008 tuned macro-F1 (0.008 on the bundled
+GoEmotions model, 0.007 on a multi-head SemEval model), so int8 is opt-in.
 
-The int8 encoder is built on the first prediction after the weights change
-(about 2 s for MiniLM: export to ONNX, quantise, load) and cached with the module.
-Its activations are quantised per batch, so a text's probabilities can differ
-slightly (typically below 0.01) with the texts it is batched with; choose
-``precision="fp32"`` for probabilities that depend on the text alone. int8 has
-no training counterpart, so a fit with ``precision="int8"`` trains as ``"auto"``.
-The floating-point passes of an int8 prediction (precomputed embeddings of a
-frozen encoder, label texts) run as ``"auto"``'s training passes on the CPU do,
-in float32, like the heads.
+``precision="int8"`` exports the encoder to ONNX with int8 weights
+(onnxruntime's dynamic quantiser; torch.ao's int8 linears, with 7-bit
+activations on x86, cost 0.010 on SemEval and are slower), at the first
+prediction after the weights change (about 2 s for MiniLM), and caches it with
+the module. Its activations are quantised per batch, so a text's probabilities
+can move slightly (typically below 0.01) with the texts batched with it. int8
+has no training counterpart, so a fit with ``precision="int8"`` trains as
+``"auto"``; the floating-point passes around the int8 encoder (heads, label
+texts, a frozen encoder's precomputed embeddings) run in float32.
 """
 
 import contextlib
 import copy
 import weakref
+from functools import lru_cache
 
 import torch
 
@@ -60,6 +62,17 @@ def resolve_device(device):
     return str(device)
 
 
+@lru_cache(maxsize=1)
+def cpu_supports_bf16():
+    """Whether this CPU has native bf16 matrix instructions (AMX or AVX512-BF16)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
 def _is_cuda(device):
     return torch.device(device).type == "cuda"
 
@@ -71,23 +84,20 @@ def quantizes(precision, device):
     --------
     >>> from skemo.utils._precision import quantizes
     >>> quantizes("int8", "cpu"), quantizes("auto", "cpu"), quantizes("fp32", "cpu")
-    (True, True, False)
-    >>> quantizes("auto", "cuda")
-    False
+    (True, False, False)
     """
-    if _is_cuda(device):
-        if precision == "int8":
-            raise ValueError("precision='int8' quantises for the CPU; use 'bf16' on CUDA.")
-        return False
-    return precision in ("int8", "auto")
+    if precision == "int8" and _is_cuda(device):
+        raise ValueError("precision='int8' quantises for the CPU; use 'bf16' on CUDA.")
+    return precision == "int8"
 
 
 def autocast_dtype(precision, device, training=True):
     """The autocast dtype of ``precision`` on ``device`` (None means plain fp32).
 
     ``training`` selects between the training passes and the float passes of
-    prediction (heads, label texts and frozen encoders around the int8 encoder
-    of ``"auto"`` and ``"int8"`` on a CPU run in float32).
+    prediction, which differ for ``"auto"`` and ``"int8"`` on a CPU (``"auto"``
+    predicts in bf16 where the CPU has bf16 matrix units; the heads, label
+    texts and frozen encoders around ``"int8"``'s int8 encoder run in float32).
 
     Examples
     --------
@@ -106,7 +116,8 @@ def autocast_dtype(precision, device, training=True):
     if precision in ("auto", "int8"):
         if _is_cuda(device):
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return None
+        return None if training or precision == "int8" or not cpu_supports_bf16() else (
+            torch.bfloat16)
     return _DTYPES[precision]
 
 
