@@ -44,8 +44,9 @@ from skemo.utils._precision import PRECISIONS
 DATASETS = ("goemotions", "semeval2018_ec", "taco_goemotions", "emotion")
 # row name -> (method key of skemo.methods.METHODS, parameters beyond the shared budget):
 # every method under its own key, plus ablations. "multihead_valence-no-exclusivity"
-# tests CMHL's claim that the exclusivity loss helps; each "taco-*" row turns one piece
-# of the reference code's wiring back to skemo's former one ("taco-former" all of them).
+# tests CMHL's claim that the exclusivity loss helps; each "taco-*" row sets one piece
+# of the reference code's wiring ("taco-former": all of them off; the CCL's scale is
+# "auto" by default: the reference code's multi-label, unscaled single-label).
 TACO_FORMER = {
     "shared_head": False,
     "base_temperature": None,
@@ -63,6 +64,10 @@ METHODS = {
     "taco-unscaled-ccl": (
         "taco",
         {"base_temperature": None, "ccl_mean_over": "anchors"},
+    ),
+    "taco-scaled-ccl": (
+        "taco",
+        {"base_temperature": 0.07, "ccl_mean_over": "batch"},
     ),
     "taco-batch32": ("taco", {"batch_size": 32}),
     "taco-no-label-bias": ("taco", {"label_bias": False}),

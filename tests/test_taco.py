@@ -67,13 +67,21 @@ def test_total_is_ce_plus_weighted_ccl_and_ldl():
     assert h_u_grad.abs().sum() > 0 and h_e_grad.abs().sum() > 0
 
 
-def test_default_ccl_is_scaled_as_in_the_reference_code():
+def test_default_ccl_is_unscaled_single_label_and_scaled_multi_label():
     # Every text of the batch has a hard positive: the batch mean equals the anchor
-    # mean, and the default scales it by tau / 0.07.
+    # mean. Single-label the default leaves it unscaled (the GE-27 ablation); the
+    # reference code's tau / 0.07 over the batch is the multi-label default.
     output, target = batch()
     default = TACOLoss(multilabel=False, random_state=0)
     assert default.clustering_loss(output[1], target).item() == pytest.approx(
+        CCL_BY_HAND, rel=1e-5)
+    scaled = TACOLoss(multilabel=False, base_temperature=0.07, ccl_mean_over="batch",
+                      random_state=0)
+    assert scaled.clustering_loss(output[1], target).item() == pytest.approx(
         CCL_BY_HAND * TAU / 0.07, rel=1e-5)
+    multilabel = TACOLoss(multilabel=True)
+    assert (multilabel.base_temperature, multilabel.ccl_mean_over) == (0.07, "batch")
+    assert (default.base_temperature, default.ccl_mean_over) == (None, "anchors")
     assert list(default.terms(output, target)) == ["classification", "clustering",
                                                    "disentangling"]
 
@@ -178,17 +186,19 @@ def test_module_scores_are_dot_products_of_projected_embeddings(tiny_fit):
 def test_taco_pieces_are_parameters(multilabel_data, single_labels):
     X, Y, names = multilabel_data
     clf = TACOClassifier(**tiny_params(max_epochs=0, label_names=names, shared_head=False,
-                                       label_bias=False, base_temperature=None,
-                                       ccl_mean_over="anchors")).fit(X, Y)
+                                       label_bias=False, base_temperature=0.07,
+                                       ccl_mean_over="batch")).fit(X, Y)
     assert clf.module_.text_head is not clf.module_.label_head
     assert clf.module_.label_bias() is None
-    assert clf.criterion_.base_temperature is None
-    assert clf.criterion_.ccl_mean_over == "anchors"
+    assert clf.criterion_.base_temperature == 0.07
+    assert clf.criterion_.ccl_mean_over == "batch"
+    default = TACOClassifier(**tiny_params(max_epochs=0, label_names=names)).fit(X, Y)
+    assert default.criterion_.base_temperature == 0.07   # "auto", multi-label
+    assert default.criterion_.ccl_mean_over == "batch"
     # label_bias="auto": a bias in multi-label mode, started at the label prior's log-odds
-    clf = TACOClassifier(**tiny_params(max_epochs=0, label_names=names)).fit(X, Y)
-    assert_allclose(clf.module_.label_bias().detach().numpy(),
+    assert_allclose(default.module_.label_bias().detach().numpy(),
                     prior_logits(Y, Y.shape[1], True, None), rtol=1e-5)
-    assert (clf.module_.label_bias().detach().numpy() < 0).sum() == 3  # 3 labels below 1/2
+    assert (default.module_.label_bias().detach().numpy() < 0).sum() == 3  # 3 labels below 1/2
     single = TACOClassifier(**tiny_params(max_epochs=0)).fit(*single_labels)
     assert single.module_.label_bias() is None
 
