@@ -211,9 +211,8 @@ def compile_table(texts, Y, seed, epochs=3):
     """Table (f): ``torch.compile`` (skorch's ``compile=True``, dynamic shapes) against eager.
 
     fp32 fits of ``epochs`` epochs each; the first epoch of a compiled fit
-    includes compiling, the later ones run the compiled graphs; prediction is
-    timed after a warm-up call that compiles (fp32: ``"auto"`` runs the int8
-    onnxruntime encoder, which torch.compile does not touch).
+    includes compiling, the later ones run the compiled graphs; prediction
+    (fp32 too) is timed after a first call, which compiles its graphs.
     """
     rows = []
     for name, extra in [("eager", {}), ("torch.compile(dynamic=True)",
@@ -224,7 +223,7 @@ def compile_table(texts, Y, seed, epochs=3):
         clf.fit(texts, Y)
         durations = clf.history[:, "dur"]
         steady = len(texts) / np.mean(durations[1:])
-        warm, first = timed(clf.predict_proba, texts[:64])
+        _, first = timed(clf.predict_proba, texts[:64])
         predict = len(texts) / timed(clf.predict_proba, texts)[1]
         rows.append((name, durations[0], steady, first, predict))
     print(f"## (f) torch.compile, fp32, {len(texts)} texts, {epochs} epochs "

@@ -88,14 +88,6 @@ class SkemoForSequenceClassification(PreTrainedModel):
 '''
 
 
-def _merged_backbone(est):
-    """A copy of the fitted backbone with any LoRA adapters merged into its weights."""
-    backbone = copy.deepcopy(est.module_.encoder.backbone).cpu().float()
-    if hasattr(backbone, "merge_and_unload"):
-        backbone = backbone.merge_and_unload()
-    return backbone.eval()
-
-
 def export_transformers(est, directory):
     """Write fitted ``est`` as a ``transformers`` sequence-classification checkpoint.
 
@@ -132,6 +124,7 @@ def export_transformers(est, directory):
     from sklearn.utils.validation import check_is_fitted
 
     from skemo.methods import FineTunedEmotionClassifier
+    from skemo.utils._onnx import exportable_copy
 
     if not isinstance(est, FineTunedEmotionClassifier):
         raise TypeError(f"export_transformers exports the fine-tuned baseline "
@@ -140,7 +133,7 @@ def export_transformers(est, directory):
     check_is_fitted(est, ["classes_", "module_"])
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    backbone = _merged_backbone(est)
+    backbone = exportable_copy(est.module_.encoder).backbone  # LoRA merged in
     config = copy.deepcopy(backbone.config)
     names = list(est.label_names_)
     config.id2label = dict(enumerate(names))

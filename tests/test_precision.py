@@ -96,9 +96,11 @@ def test_int8_prediction_runs_the_onnxruntime_encoder_and_stays_close_to_fp32(
         int8 = est.set_params(precision="int8").predict_proba(X)  # exports (traces) the encoder
         handle = torch.nn.modules.module.register_module_forward_hook(
             lambda module, args, out: seen.append(type(module)))
-        again = est.predict_proba(X)                              # the cached int8 copy
+        try:
+            again = est.predict_proba(X)                          # the cached int8 copy
+        finally:
+            handle.remove()
     finally:
-        handle.remove()
         est.set_params(precision="fp32")
     assert OnnxRuntimeEncoder in seen and torch.nn.Linear in seen   # int8 encoder, float head
     assert TextEncoder not in seen

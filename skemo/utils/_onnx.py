@@ -2,8 +2,8 @@
 
 :func:`skemo.export.export_onnx` writes whole scoring graphs with these
 helpers; :func:`int8_encoder` builds the onnxruntime int8 copy of a text
-encoder that CPU prediction runs (``precision="int8"``, and ``"auto"`` on a
-CPU; see :mod:`skemo.utils._precision`).
+encoder that ``precision="int8"`` predicts with on a CPU (see
+:mod:`skemo.utils._precision`).
 """
 
 import copy
@@ -16,15 +16,6 @@ import torch
 #: Dynamic axes of the token inputs of every exported graph.
 TOKEN_AXES = {"input_ids": {0: "batch", 1: "tokens"},
               "attention_mask": {0: "batch", 1: "tokens"}}
-
-
-def _onnxruntime():
-    try:
-        import onnxruntime
-    except ImportError as error:  # a core dependency; only a broken install lacks it
-        raise ImportError("int8 prediction and ONNX export need onnxruntime: "
-                          "pip install onnxruntime") from error
-    return onnxruntime
 
 
 def export_graph(module, path, example, output_names, opset_version=17):
@@ -55,7 +46,6 @@ def quantize_file(source, target):
     Signed int8 weights, one scale per tensor; activations are quantised per
     batch when the graph runs (``onnxruntime.quantization.quantize_dynamic``).
     """
-    _onnxruntime()
     import logging
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -69,18 +59,19 @@ def quantize_file(source, target):
         root.setLevel(level)
 
 
-def session(path, providers=None, threads=None, spinning=True):
+def session(path, providers=None, spinning=True):
     """An onnxruntime session of the graph at ``path``.
 
-    ``threads`` (default: torch's intra-op thread count, so that
-    ``torch.set_num_threads`` governs both runtimes) sets onnxruntime's
-    intra-op threads. ``spinning=False`` lets them sleep at once after a run
-    instead of busy-waiting for the next: right where torch computes between
-    runs, as around the int8 encoder (11% more texts/s on 2 cores, measured).
+    Its intra-op threads are torch's intra-op thread count, so that
+    ``torch.set_num_threads`` governs both runtimes. ``spinning=False`` lets
+    them sleep at once after a run instead of busy-waiting for the next:
+    right where torch computes between runs, as around the int8 encoder (11%
+    more texts/s on 2 cores, measured).
     """
-    onnxruntime = _onnxruntime()
+    import onnxruntime
+
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.intra_op_num_threads = torch.get_num_threads()
     if not spinning:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(str(path), options,
@@ -106,17 +97,11 @@ class OnnxRuntimeEncoder(torch.nn.Module):
     ----------
     session : onnxruntime.InferenceSession
         Inputs ``input_ids`` and ``attention_mask``; output ``pooled``.
-    hidden_size : int
-    pooling : str
     """
 
-    frozen = False
-
-    def __init__(self, session, hidden_size, pooling):
+    def __init__(self, session):
         super().__init__()
         self.session = session
-        self.hidden_size = hidden_size
-        self.pooling = pooling
 
     def forward(self, input_ids, attention_mask=None):
         if input_ids.is_floating_point():
@@ -170,4 +155,4 @@ def int8_encoder(encoder, tokenizer):
         export_graph(float_encoder, fp32, example_tokens(tokenizer), ["pooled"])
         quantize_file(fp32, int8)
         runtime = session(int8, spinning=False)  # torch runs the heads between runs
-    return OnnxRuntimeEncoder(runtime, encoder.hidden_size, encoder.pooling)
+    return OnnxRuntimeEncoder(runtime)
