@@ -132,7 +132,7 @@ def recover_directory(path):
         _recover(path)
 
 
-def write_directory_atomically(path, write):
+def write_directory_atomically(path, write, check=None):
     """Call ``write(tmp)`` on a fresh temporary directory, then swap it in as ``path``.
 
     A reader of ``path`` sees the old directory or the complete new one;
@@ -144,6 +144,10 @@ def write_directory_atomically(path, write):
         Replaced as a whole if it exists.
     write : callable
         Writes the directory's files into the ``pathlib.Path`` it is given.
+    check : callable, optional
+        Called with ``path`` under the lock, just before the swap, so that no
+        other writer's swap is half done when it looks; it raises to refuse
+        replacing what is there (the new files are then deleted).
 
     Examples
     --------
@@ -168,6 +172,12 @@ def write_directory_atomically(path, write):
         raise
     with _locked(path):
         _recover(path)
+        if check is not None:
+            try:
+                check(path)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         old = None
         if path.exists():
             old = path.with_name(f".{path.name}.old-{_owner()}")
@@ -332,14 +342,20 @@ def save_estimator(est, path, *, card=None):
 
     check_is_fitted(est, ["classes_", "module_"])
     path = Path(path)
-    recover_directory(path)
-    if path.exists() and not path.is_dir():
+    if path.is_file():  # fail before writing; _refuse_to_replace checks again at the swap
+        raise ValueError(f"cannot save to {path}: it is a file; give a directory path.")
+    write_directory_atomically(path, lambda tmp: write_estimator_files(est, tmp, card),
+                               check=_refuse_to_replace)
+
+
+def _refuse_to_replace(path):
+    """Raise if ``path`` is a file, or a non-empty directory that is not a skemo save."""
+    if path.is_file():
         raise ValueError(f"cannot save to {path}: it is a file; give a directory path.")
     if path.is_dir() and any(path.iterdir()) and not (path / "skemo.json").is_file():
         raise ValueError(f"cannot save to {path}: the directory holds files that are not "
                          "a skemo save, which saving would delete; give a new or empty "
                          "directory.")
-    write_directory_atomically(path, lambda tmp: write_estimator_files(est, tmp, card))
 
 
 # ------------------------------------------------------------------ load

@@ -177,6 +177,7 @@ def test_saving_over_a_directory_of_other_files_is_refused(saved, tmp_path):
     with pytest.raises(ValueError, match="not a skemo save, which saving would delete"):
         est.save(tmp_path)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert list(tmp_path.parent.glob(f".{tmp_path.name}.tmp-*")) == []  # new files deleted
 
 
 # ------------------------------------------------ precision and device (items 11, 15)
