@@ -8,6 +8,44 @@ from skemo.utils._package_data import load_json
 SPLITS = ("train", "dev", "test")
 
 
+#: Docstring lines of the parameters every loader shares, by their marker.
+_SHARED_PARAMETERS = {
+    "{download_if_missing}": """\
+    download_if_missing : bool, default=True
+        Download an absent file from its commit-pinned GitHub URL and check its
+        sha256.
+""",
+    "{output_parameters}": """\
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Return pandas objects, as scikit-learn's loaders do: ``data`` a
+        Series of str named ``"text"``, ``target`` a DataFrame with one uint8
+        column per label (multi-label) or a Series named ``"label"``
+        (single-label), and the Bunch's ``frame`` both side by side.
+        Needs pandas.
+    labels : list of str, default=None
+        Keep only these labels, in this order (they become ``target_names``),
+        and only the texts that carry one of them.
+""",
+}
+
+
+def shared_parameters(loader):
+    """Write the shared parameter entries into ``loader``'s docstring.
+
+    Each marker of :data:`_SHARED_PARAMETERS`, alone on a line of the
+    docstring's Parameters section, becomes its entries, so that every loader
+    documents ``return_X_y``, ``as_frame``, ``labels`` (and
+    ``download_if_missing``) in the same words.
+    """
+    doc = loader.__doc__
+    for marker, text in _SHARED_PARAMETERS.items():
+        doc = doc.replace(f"    {marker}\n", text)
+    loader.__doc__ = doc
+    return loader
+
+
 def check_option(name, value, allowed):
     """Raise a ValueError listing ``allowed`` unless ``value`` is one of them."""
     if value not in allowed:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from skemo.datasets._bunch import SPLITS, check_option, make_dataset
+from skemo.datasets._bunch import SPLITS, check_option, make_dataset, shared_parameters
 from skemo.datasets._fetch import fetch_file
 from skemo.labels import label_names
 
@@ -23,6 +23,7 @@ _FILES = {
 }
 
 
+@shared_parameters
 def load_emotion(
     *, split: str = "train", data_home: str | os.PathLike | None = None,
     download_if_missing: bool = True, return_X_y: bool = False, as_frame: bool = False,
@@ -48,17 +49,7 @@ def load_emotion(
     download_if_missing : bool, default=True
         Download an absent file from its commit-pinned GitHub URL, drop the
         header line that copy added, and check the sha256 of the rest.
-    return_X_y : bool, default=False
-        Return ``(data, target)`` instead of a Bunch.
-    as_frame : bool, default=False
-        Return pandas objects, as scikit-learn's loaders do: ``data`` a
-        Series of str named ``"text"``, ``target`` a DataFrame with one uint8
-        column per label (multi-label) or a Series named ``"label"``
-        (single-label), and the Bunch's ``frame`` both side by side.
-        Needs pandas.
-    labels : list of str, default=None
-        Keep only these labels, in this order (they become ``target_names``),
-        and only the texts that carry one of them.
+    {output_parameters}
 
     Returns
     -------

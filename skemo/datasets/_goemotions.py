@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from skemo.datasets._bunch import SPLITS, check_option, make_dataset
+from skemo.datasets._bunch import SPLITS, check_option, make_dataset, shared_parameters
 from skemo.datasets._fetch import fetch_file
 from skemo.labels import label_names
 from skemo.utils._package_data import DATA_DIR
@@ -54,6 +54,7 @@ def _read_tsv(path, label_set):
     return texts, target
 
 
+@shared_parameters
 def load_goemotions(
     subset: str = "original",
     *,
@@ -82,20 +83,8 @@ def load_goemotions(
     data_home : str or os.PathLike, default=None
         See :func:`skemo.datasets.get_data_home`. The files are expected at
         ``<data_home>/goemotions/<subset>/<split>.tsv``.
-    download_if_missing : bool, default=True
-        Download an absent file from its commit-pinned GitHub URL and check its
-        sha256.
-    return_X_y : bool, default=False
-        Return ``(data, target)`` instead of a Bunch.
-    as_frame : bool, default=False
-        Return pandas objects, as scikit-learn's loaders do: ``data`` a
-        Series of str named ``"text"``, ``target`` a DataFrame with one uint8
-        column per label (multi-label) or a Series named ``"label"``
-        (single-label), and the Bunch's ``frame`` both side by side.
-        Needs pandas.
-    labels : list of str, default=None
-        Keep only these labels, in this order (they become ``target_names``),
-        and only the texts that carry one of them.
+    {download_if_missing}
+    {output_parameters}
 
     Returns
     -------
@@ -136,6 +125,7 @@ def load_goemotions(
     )
 
 
+@shared_parameters
 def load_goemotions_sample(
     split: str = "train",
     return_X_y: bool = False,
@@ -154,17 +144,7 @@ def load_goemotions_sample(
     ----------
     split : {"train", "test"}, default="train"
         Drawn from GoEmotions' train and test splits respectively.
-    return_X_y : bool, default=False
-        Return ``(data, target)`` instead of a Bunch.
-    as_frame : bool, default=False
-        Return pandas objects, as scikit-learn's loaders do: ``data`` a
-        Series of str named ``"text"``, ``target`` a DataFrame with one uint8
-        column per label (multi-label) or a Series named ``"label"``
-        (single-label), and the Bunch's ``frame`` both side by side.
-        Needs pandas.
-    labels : list of str, default=None
-        Keep only these labels, in this order (they become ``target_names``),
-        and only the texts that carry one of them.
+    {output_parameters}
 
     Returns
     -------

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from skemo.datasets._bunch import SPLITS, check_option, make_dataset
+from skemo.datasets._bunch import SPLITS, check_option, make_dataset, shared_parameters
 from skemo.datasets._fetch import fetch_file
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ def _load_taco(folder, label_set, *, split, data_home, download_if_missing, retu
     )
 
 
+@shared_parameters
 def load_taco_goemotions(
     *, split: str = "train", data_home: str | os.PathLike | None = None,
     download_if_missing: bool = True, return_X_y: bool = False, as_frame: bool = False,
@@ -65,20 +66,8 @@ def load_taco_goemotions(
     data_home : str or os.PathLike, default=None
         See :func:`skemo.datasets.get_data_home`. The files are expected at
         ``<data_home>/taco/go_emotion/{train,valid,test}.csv``.
-    download_if_missing : bool, default=True
-        Download an absent file from its commit-pinned GitHub URL and check its
-        sha256.
-    return_X_y : bool, default=False
-        Return ``(data, target)`` instead of a Bunch.
-    as_frame : bool, default=False
-        Return pandas objects, as scikit-learn's loaders do: ``data`` a
-        Series of str named ``"text"``, ``target`` a DataFrame with one uint8
-        column per label (multi-label) or a Series named ``"label"``
-        (single-label), and the Bunch's ``frame`` both side by side.
-        Needs pandas.
-    labels : list of str, default=None
-        Keep only these labels, in this order (they become ``target_names``),
-        and only the texts that carry one of them.
+    {download_if_missing}
+    {output_parameters}
 
     Returns
     -------
@@ -113,6 +102,7 @@ def load_taco_goemotions(
     )
 
 
+@shared_parameters
 def load_empathetic_dialogues(
     *, split: str = "train", data_home: str | os.PathLike | None = None,
     download_if_missing: bool = True, return_X_y: bool = False, as_frame: bool = False,
@@ -138,20 +128,8 @@ def load_empathetic_dialogues(
     data_home : str or os.PathLike, default=None
         See :func:`skemo.datasets.get_data_home`. The files are expected at
         ``<data_home>/taco/ED/{train,valid,test}.csv``.
-    download_if_missing : bool, default=True
-        Download an absent file from its commit-pinned GitHub URL and check its
-        sha256.
-    return_X_y : bool, default=False
-        Return ``(data, target)`` instead of a Bunch.
-    as_frame : bool, default=False
-        Return pandas objects, as scikit-learn's loaders do: ``data`` a
-        Series of str named ``"text"``, ``target`` a DataFrame with one uint8
-        column per label (multi-label) or a Series named ``"label"``
-        (single-label), and the Bunch's ``frame`` both side by side.
-        Needs pandas.
-    labels : list of str, default=None
-        Keep only these labels, in this order (they become ``target_names``),
-        and only the texts that carry one of them.
+    {download_if_missing}
+    {output_parameters}
 
     Returns
     -------
