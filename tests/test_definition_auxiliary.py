@@ -74,7 +74,8 @@ def test_aux_prob_one_adds_the_auxiliary_tasks_to_every_step(single_labels):
 
 def test_auxiliary_terms_are_weighted_and_divided_by_n_labels(multilabel_data):
     X, Y, names = multilabel_data
-    est = DefinitionAuxiliaryClassifier(**tiny_params(max_epochs=0, label_names=names))
+    est = DefinitionAuxiliaryClassifier(**tiny_params(max_epochs=0, label_names=names,
+                                                       aux_weight=1.0))
     est.fit(X, Y)
     batch = batch_of(est, X[:8], Y[:8])
     est.module_.eval()  # no dropout: the same pairs give the same losses
