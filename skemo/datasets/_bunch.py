@@ -1,4 +1,4 @@
-"""What every dataset loader shares: argument checks and the returned Bunch."""
+"""What every dataset loader shares: argument checks, parameter docs and the returned Bunch."""
 
 import numpy as np
 

@@ -351,7 +351,7 @@ def invalid_parameter_values(estimator):
             values = []
             try:
                 values.append(generate_invalid_param_val(constraint))
-            except NotImplementedError:
+            except NotImplementedError:  # scikit-learn knows no invalid value for it
                 pass
             if isinstance(constraint, Interval) and constraint.right is not None:
                 values.append(constraint.right + 1)
