@@ -12,10 +12,12 @@ Three steps, each also runnable alone:
    dev micro/macro-F1 after every epoch (recorded in ``history_`` as
    ``dev_f1_micro``/``dev_f1_macro``, which the model card reports);
 2. ``package``: tune the thresholds on dev again in the precision the bundle
-   predicts in by default (``"auto"``: bf16 on CPUs with bf16 units), then keep
+   predicts in by default (``"auto"``: the int8 encoder on CPUs), then keep
    only what training changed -- the LoRA adapters, the head and the
    thresholds -- in bf16 under ``skemo/data/pretrained/goemotions``
-   (:func:`skemo.hub.package_pretrained`);
+   (:func:`skemo.hub.package_pretrained`); ``--from-bundle`` packages the
+   shipped bundle again instead (its thresholds tuned anew), when the whole
+   trained estimator is not at hand;
 3. ``evaluate``: load the *packaged* model with ``skemo.pretrained`` (so the
    figures are those of what ships, bf16 rounding included) and print test
    micro/macro-F1 at threshold 0.5 and at the tuned thresholds; with
@@ -25,6 +27,8 @@ Usage::
 
     SKEMO_DATA=../shared/data python benchmarks/pretrained.py             # all three
     SKEMO_DATA=../shared/data python benchmarks/pretrained.py --steps package evaluate
+    SKEMO_DATA=../shared/data python benchmarks/pretrained.py --steps package evaluate \
+        --from-bundle                                                     # thresholds anew
     SKEMO_DATA=../shared/data python benchmarks/pretrained.py --train-size 500 --epochs 1 \
         --steps train                                                     # a smoke run
 """
@@ -115,10 +119,14 @@ def package(args, dev, metrics=None):
     from skorch.history import History
 
     import skemo
-    from skemo.hub import package_pretrained
+    from skemo.hub import _bundled_dir, load_bundled, package_pretrained
 
-    clf = skemo.load(args.save).set_params(precision="auto")
-    clf.history_ = History.from_file(f"{args.save}/history.json")
+    if args.from_bundle:  # what ships, adapters apart from the encoder as trained
+        clf = load_bundled(_bundled_dir("goemotions"), merge_adapters=False)
+    else:
+        clf = skemo.load(args.save)
+        clf.history_ = History.from_file(f"{args.save}/history.json")
+    clf.set_params(precision="auto")
     # thresholds for the precision the bundle predicts in by default ("auto"), not the
     # one training predicted the dev split in
     clf.thresholds_ = tune_thresholds(dev.target, clf.predict_proba(dev.data))
@@ -168,6 +176,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", default="/tmp/skemo-pretrained-goemotions",
                         help="directory of the whole trained estimator")
+    parser.add_argument("--from-bundle", action="store_true",
+                        help="package the shipped bundle again instead of --save (e.g. "
+                             "its thresholds tuned anew for a new default precision)")
     args = parser.parse_args()
     print(f"# skemo pretrained model  ({time.strftime('%Y-%m-%d %H:%M')}, {machine()}, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__})", flush=True)

@@ -327,7 +327,7 @@ def prediction_table(texts, Y, names, seed, n_params, peaks):
                 mfu(rate, tokens, 2 * n_params, peaks[resolved_precision(precision, "cpu")]))
         print(f"| {name} | {rate:.1f} | {rate / pipeline_rate:.2f} | {used and f'{used:.1%}'} |")
     auto = next(rate for name, _, rate in rows if name.endswith("precision='auto'"))
-    print(f"\nskemo defaults (precision='auto': bf16 on CPUs with AMX or AVX512-BF16) / "
+    print(f"\nskemo defaults (precision='auto': the int8 encoder on CPUs) / "
           f"pipeline defaults (fp32): **{auto / pipeline_rate:.2f}x** (goal >= 4x)\n")
 
 

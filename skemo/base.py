@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import warnings
 from collections.abc import Sequence
 from numbers import Integral, Real
 from pathlib import Path
@@ -201,9 +202,9 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         weights change; a fit in ``"int8"`` trains as ``"auto"``; its
         activations are quantised per batch, so a text's probabilities move
         slightly with the texts batched with it). ``"auto"`` is bf16 on GPUs;
-        on CPUs it trains in fp32 and predicts in bf16 where the CPU has AMX or
-        AVX512-BF16, else in fp32 (``skemo.utils._precision`` gives the
-        measurements behind this).
+        on CPUs it trains in fp32 and predicts with the int8 encoder, as
+        ``"int8"`` (in fp32, with a warning, where the encoder cannot be
+        exported); ``skemo.utils._precision`` gives the measurements behind this.
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, the validation split and batch
         order: equal seeds give equal models (bit-identical predictions) on
@@ -647,9 +648,8 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
             return self.module_(**x, **fit_params)
 
     def _autocast(self):
-        """Autocast context of forward passes, as ``precision`` says (read at call time)
-        for training passes or, with the module in eval mode, for prediction."""
-        return autocast(self.precision, self.device_, training=self.module_.training)
+        """Autocast context of forward passes, as ``precision`` says (read at call time)."""
+        return autocast(self.precision, self.device_)
 
     @contextlib.contextmanager
     def _prediction_module(self):
@@ -662,6 +662,12 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         try:
             int8 = int8_copy(module, encoder, self.tokenizer_)
         except Exception as error:  # torch.onnx or the quantiser refusing this encoder
+            if self.precision == "auto":  # the default falls back to float32, and says so
+                warnings.warn(f"precision='auto' predicts in float32: this encoder could not "
+                              f"be exported to onnxruntime for int8 ({error}).", UserWarning,
+                              stacklevel=4)
+                yield
+                return
             raise ValueError(f"precision='int8' could not export this encoder to "
                              f"onnxruntime ({error}); predict in 'bf16' or 'fp32'.") from error
         labels = contextlib.nullcontext()

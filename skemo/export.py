@@ -193,7 +193,8 @@ def export_onnx(est, directory, *, opset_version=17, quantize=False):
     quantize : bool, default=False
         Store ``model.onnx`` with int8 weights, quantised by onnxruntime's
         dynamic quantiser (``onnxruntime.quantization.quantize_dynamic``,
-        signed int8 weights, activations quantised per batch at run time):
+        signed int8 weights with one scale per output channel, activations
+        quantised per batch at run time):
         about a quarter of the size and faster on CPU, at a cost in accuracy
         measured in ``benchmarks/RESULTS.md`` (speed table (e)); the
         quantiser ``precision="int8"`` runs the encoder with.

@@ -45,7 +45,8 @@ PRETRAINED_MODELS = {
 }
 
 #: Files of a bundled model, in ``skemo/data/pretrained/<name>/``.
-_BUNDLED_META, _BUNDLED_WEIGHTS = "skemo.json", "adapters.safetensors"
+_BUNDLED_META, _BUNDLED_WEIGHTS, _BUNDLED_HISTORY = ("skemo.json", "adapters.safetensors",
+                                                     "history.json")
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
@@ -267,7 +268,7 @@ def pretrained(name="goemotions", *, device=None):
     return load_bundled(_bundled_dir(name), device=device)
 
 
-def load_bundled(folder, *, device=None):
+def load_bundled(folder, *, device=None, merge_adapters=True):
     """Load a model written by :func:`package_pretrained` from its folder.
 
     :func:`pretrained` calls it on the package's data folder. LoRA adapters
@@ -279,6 +280,10 @@ def load_bundled(folder, *, device=None):
     ----------
     folder : path-like
     device : str or None, default=None
+    merge_adapters : bool, default=True
+        False keeps the LoRA adapters apart from the encoder weights, as they
+        were trained: to train them further, or to package the model again
+        (:func:`package_pretrained`, e.g. with thresholds tuned anew).
 
     Returns
     -------
@@ -321,13 +326,17 @@ def load_bundled(folder, *, device=None):
                          f"unexpected {sorted(set(state) - trained)[:3]}).")
     est.module_.load_state_dict(state, strict=False)
     encoder = est._text_encoder()
-    if hasattr(encoder.backbone, "merge_and_unload"):
+    if merge_adapters and hasattr(encoder.backbone, "merge_and_unload"):
         # One plain encoder: faster, and what any precision (int8 included) can run.
         encoder.backbone = encoder.backbone.merge_and_unload()
         est.lora_r = None
     est.thresholds_ = (None if meta["thresholds"] is None
                        else np.asarray(meta["thresholds"], dtype=np.float64))
     est.validation_indices_ = None
+    if (folder / _BUNDLED_HISTORY).is_file():
+        from skorch.history import History
+
+        est.history_ = History.from_file(str(folder / _BUNDLED_HISTORY))
     est._on_fit_end()
     return est
 
@@ -341,6 +350,8 @@ def package_pretrained(est, name, *, directory=None, datasets=None, metrics=None
     Only parameters that were trained (``requires_grad``: LoRA adapters,
     heads) are stored; the frozen encoder weights must equal those of the
     installed default encoder, which :func:`pretrained` loads them from.
+    ``history_``, where there is one, is kept as ``history.json``: the model
+    card's per-epoch table, and :func:`load_bundled` restores it.
 
     Parameters
     ----------
@@ -402,6 +413,8 @@ def package_pretrained(est, name, *, directory=None, datasets=None, metrics=None
         meta["target"]["kind"] = "label_lists"
     (folder / _BUNDLED_META).write_text(json.dumps(meta, indent=2))
     save_file(trained, str(folder / _BUNDLED_WEIGHTS))
+    if getattr(est, "history_", None):
+        est.history_.to_file(str(folder / _BUNDLED_HISTORY))
     card_est = copy.copy(est)  # the card lists the parameters that ship, not est's
     vars(card_est).update(shipped)
     write_model_card(card_est, folder, datasets=datasets, metrics=metrics,

@@ -275,7 +275,7 @@ def resolved_precision(precision, device):
 
     if quantizes(precision, device):
         return "int8"
-    dtype = autocast_dtype(precision, device, training=False)
+    dtype = autocast_dtype(precision, device)
     return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
 
 
@@ -469,7 +469,7 @@ def load(path: str | os.PathLike, device: str | None = None) -> EmotionClassifie
     try:
         from skemo.utils._precision import autocast_dtype, quantizes
 
-        autocast_dtype(est.precision, est.device_, training=False)
+        autocast_dtype(est.precision, est.device_)
         quantizes(est.precision, est.device_)
     except ValueError as error:
         warnings.warn(f"the model was saved with precision={est.precision!r}, which "

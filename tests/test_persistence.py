@@ -190,10 +190,11 @@ def test_the_resolved_precision_is_saved(multilabel_data, tmp_path, monkeypatch)
     est.fit(X, Y).save(tmp_path / "m")
     saved_precision = json.loads((tmp_path / "m" / "skemo.json").read_text())["params"][
         "precision"]
-    assert saved_precision == resolved_precision("auto", "cpu") != "auto"
+    assert saved_precision == resolved_precision("auto", "cpu") == "int8"
     expected = est.predict_proba(X)
-    _precision.cpu_supports_bf16.cache_clear()
-    monkeypatch.setattr(_precision, "cpu_supports_bf16", lambda: False)  # another CPU
+    # a machine where "auto" means float32
+    monkeypatch.setattr(_precision, "quantizes", lambda precision, device: precision == "int8")
+    assert resolved_precision("auto", "cpu") == "fp32"
     loaded = skemo.load(tmp_path / "m")
     assert loaded.precision == saved_precision
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)

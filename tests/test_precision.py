@@ -11,7 +11,6 @@ from skemo.utils._onnx import OnnxRuntimeEncoder
 from skemo.utils._precision import (
     autocast,
     autocast_dtype,
-    cpu_supports_bf16,
     int8_copy,
     quantizes,
     resolve_device,
@@ -25,21 +24,20 @@ def test_device_auto_follows_cuda_availability():
     assert resolve_device("cpu") == "cpu"
 
 
-@pytest.mark.parametrize("precision, training, prediction", [
-    ("fp32", None, None),
-    ("bf16", torch.bfloat16, torch.bfloat16),
-    ("int8", None, None),   # trains as "auto"; predicts with an int8 encoder, fp32 elsewhere
-    # the CPU default: fp32 training, bf16 prediction where the CPU has bf16 units
-    ("auto", None, torch.bfloat16 if cpu_supports_bf16() else None),
+@pytest.mark.parametrize("precision, dtype", [
+    ("fp32", None),
+    ("bf16", torch.bfloat16),
+    # "int8" trains as "auto"; both predict with an int8 encoder and fp32 elsewhere
+    ("int8", None),
+    ("auto", None),
 ])
-def test_cpu_autocast_types_of_training_and_prediction(precision, training, prediction):
-    assert autocast_dtype(precision, "cpu") is training
-    assert autocast_dtype(precision, "cpu", training=False) is prediction
+def test_cpu_autocast_types(precision, dtype):
+    assert autocast_dtype(precision, "cpu") is dtype
 
 
 def test_which_precisions_quantise_and_what_is_refused():
     assert [quantizes(p, "cpu") for p in ("auto", "int8", "fp32", "bf16")] == [
-        False, True, False, False]
+        True, True, False, False]
     assert not quantizes("auto", "cuda")
     with pytest.raises(ValueError, match="int8.*CPU; use 'bf16' on CUDA"):
         quantizes("int8", "cuda")
@@ -112,13 +110,13 @@ def test_int8_prediction_runs_the_onnxruntime_encoder_and_stays_close_to_fp32(
 
 def test_auto_prediction_on_cpu_is_as_documented(fp32_model, multilabel_data):
     X, _, _ = multilabel_data
-    expected = "bf16" if cpu_supports_bf16() else "fp32"
-    reference = fp32_model.set_params(precision=expected).predict_proba(X)
+    reference = fp32_model.set_params(precision="int8").predict_proba(X)
     auto = fp32_model.set_params(precision="auto").predict_proba(X)
-    fp32_model.set_params(precision="fp32")
+    fp32 = fp32_model.set_params(precision="fp32").predict_proba(X)
     np.testing.assert_array_equal(auto, reference)
-    assert ("on CPUs it trains in fp32 and predicts in bf16 where the CPU has AMX or "
-            "AVX512-BF16" in " ".join(FineTunedEmotionClassifier.__doc__.split()))
+    assert not np.array_equal(auto, fp32)
+    assert ("on CPUs it trains in fp32 and predicts with the int8 encoder"
+            in " ".join(FineTunedEmotionClassifier.__doc__.split()))
 
 
 def test_an_encoder_onnx_cannot_export_fails_int8_prediction_clearly(
@@ -136,6 +134,25 @@ def test_an_encoder_onnx_cannot_export_fails_int8_prediction_clearly(
             fp32_model.set_params(precision="int8").predict_proba(X)
     finally:
         fp32_model.set_params(precision="fp32")
+
+
+def test_auto_predicts_in_float32_with_a_warning_where_the_encoder_does_not_export(
+        fp32_model, multilabel_data, monkeypatch):
+    X, _, _ = multilabel_data
+
+    def refuse(encoder, tokenizer):
+        raise RuntimeError("unsupported operator aten::frobnicate")
+
+    fp32 = fp32_model.set_params(precision="fp32").predict_proba(X)
+    monkeypatch.setattr(_onnx, "int8_encoder", refuse)
+    with torch.no_grad():
+        fp32_model.module_.head.weight.add_(0)  # a new weights version: no cached copy
+    try:
+        with pytest.warns(UserWarning, match="'auto' predicts in float32.*aten::frobnicate"):
+            auto = fp32_model.set_params(precision="auto").predict_proba(X)
+    finally:
+        fp32_model.set_params(precision="fp32")
+    np.testing.assert_array_equal(auto, fp32)
 
 
 def test_int8_and_auto_fits_train_in_fp32_on_cpu(fp32_model, multilabel_data):

@@ -30,7 +30,7 @@ def test_package_and_load_round_trip(lora_model, multilabel_data, tmp_path):
     size = package_pretrained(lora_model, "goemotions", directory=tmp_path / "bundle",
                               datasets=["goemotions"])
     files = sorted(p.name for p in (tmp_path / "bundle").iterdir())
-    assert files == ["README.md", "adapters.safetensors", "skemo.json"]
+    assert files == ["README.md", "adapters.safetensors", "history.json", "skemo.json"]
     assert size == sum(p.stat().st_size for p in (tmp_path / "bundle").iterdir())
     assert size < 1_000_000  # adapters and head only: MiniLM's 90 MB are not copied
     meta = json.loads((tmp_path / "bundle" / "skemo.json").read_text())
@@ -52,6 +52,21 @@ def test_package_and_load_round_trip(lora_model, multilabel_data, tmp_path):
     again = skemo.load(tmp_path / "saved")
     np.testing.assert_array_equal(again.predict_proba(X), loaded.predict_proba(X))
     assert "library_name: skemo" in (tmp_path / "bundle" / "README.md").read_text()
+
+
+def test_a_bundle_loaded_with_its_adapters_apart_packages_again_unchanged(lora_model,
+                                                                         tmp_path):
+    package_pretrained(lora_model, "goemotions", directory=tmp_path / "one")
+    unmerged = load_bundled(tmp_path / "one", device="cpu", merge_adapters=False)
+    assert unmerged.lora_r == 2 and hasattr(unmerged.module_.encoder.backbone, "peft_config")
+    assert len(unmerged.history_) == 1  # restored: the card's per-epoch table
+    unmerged.thresholds_ = np.full(len(unmerged.classes_), 0.3)  # e.g. tuned anew
+    package_pretrained(unmerged, "goemotions", directory=tmp_path / "two")
+    for name in ("adapters.safetensors", "history.json"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    again = json.loads((tmp_path / "two" / "skemo.json").read_text())
+    assert again["thresholds"] == [0.3] * len(unmerged.classes_)
+    assert "| 1 |" in (tmp_path / "two" / "README.md").read_text()
 
 
 def test_package_refuses_a_trained_encoder(multilabel_data, tmp_path):

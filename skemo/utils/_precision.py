@@ -12,35 +12,36 @@ precision      training passes                    prediction passes
 ``"fp16"``     float16 autocast (CUDA only)       float16 autocast (CUDA only)
 ``"int8"``     as ``"auto"``                      int8 encoder on onnxruntime, float32
                                                   heads (CPU only)
-``"auto"``     CUDA: bf16 (fp16 without bf16);    CUDA: as in training; CPU: bf16 with
-               CPU: float32                       AMX or AVX512-BF16, else float32
+``"auto"``     CUDA: bf16 (fp16 without bf16);    CUDA: as in training; CPU: as
+               CPU: float32                       ``"int8"``
 =============  =================================  ======================================
 
 Why ``"auto"`` is so on a CPU (``benchmarks/RESULTS.md``, "Speed"): bf16 training
 is only 1.12-1.37x float32 on 2-core CPUs with AMX or AVX512-BF16, short of the 1.5x
 that would pay for its rounding, so training stays float32. For prediction the
 default is the fastest choice that costs at most 0.005 tuned macro-F1 on the
-full-data models measured. bf16 costs nothing measurable at threshold 0.5
-(-0.0006 to +0.0006 on four models; -0.002 to +0.006 with re-tuned thresholds);
-the int8 encoder on onnxruntime is about 1.2x faster than bf16 on the 2-core
-Xeon measured, but costs 0.002-0.008 tuned macro-F1 (0.008 on the bundled
-GoEmotions model, 0.007 on a multi-head SemEval model), so int8 is opt-in.
+full-data GoEmotions model: the int8 encoder, with one weight scale per output
+channel, costs 0.0037 there and
+predicts 5.6x as fast as the transformers pipeline on a 2-core AMD EPYC with
+AVX512-VNNI, where bf16 reaches 3.0x.
 
-``precision="int8"`` exports the encoder to ONNX with int8 weights
-(onnxruntime's dynamic quantiser; torch.ao's int8 linears, with 7-bit
-activations on x86, cost 0.010 on SemEval and are slower), at the first
+``precision="int8"`` (and ``"auto"`` on a CPU) exports the encoder to ONNX with
+int8 weights (onnxruntime's dynamic quantiser; torch.ao's int8 linears, with
+7-bit activations on x86, cost 0.010 on SemEval and are slower), at the first
 prediction after the weights change (about 2 s for MiniLM), and caches it with
 the module. Its activations are quantised per batch, so a text's probabilities
-can move slightly (typically below 0.01) with the texts batched with it. int8
-has no training counterpart, so a fit with ``precision="int8"`` trains as
-``"auto"``; the floating-point passes around the int8 encoder (heads, label
-texts, a frozen encoder's precomputed embeddings) run in float32.
+can move slightly (typically below 0.01) with the texts batched with it; predict
+in ``"fp32"`` where they must not. int8 has no training counterpart, so a fit
+with ``precision="int8"`` trains as ``"auto"``; the floating-point passes
+around the int8 encoder (heads, label texts, a frozen encoder's precomputed
+embeddings, ``transform``) run in float32. Where an encoder cannot be
+exported, ``"int8"`` raises a ValueError and ``"auto"`` predicts in float32
+with a warning.
 """
 
 import contextlib
 import copy
 import weakref
-from functools import lru_cache
 
 import torch
 
@@ -62,42 +63,33 @@ def resolve_device(device):
     return str(device)
 
 
-@lru_cache(maxsize=1)
-def cpu_supports_bf16():
-    """Whether this CPU has native bf16 matrix instructions (AMX or AVX512-BF16)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
 def _is_cuda(device):
     return torch.device(device).type == "cuda"
 
 
 def quantizes(precision, device):
-    """Whether prediction in ``precision`` on ``device`` runs int8 encoder linears.
+    """Whether prediction in ``precision`` on ``device`` runs the int8 encoder.
+
+    ``"int8"`` does (on a CPU only), and so does ``"auto"`` on a CPU.
 
     Examples
     --------
     >>> from skemo.utils._precision import quantizes
     >>> quantizes("int8", "cpu"), quantizes("auto", "cpu"), quantizes("fp32", "cpu")
-    (True, False, False)
+    (True, True, False)
     """
     if precision == "int8" and _is_cuda(device):
         raise ValueError("precision='int8' quantises for the CPU; use 'bf16' on CUDA.")
-    return precision == "int8"
+    return precision == "int8" or (precision == "auto" and not _is_cuda(device))
 
 
-def autocast_dtype(precision, device, training=True):
+def autocast_dtype(precision, device):
     """The autocast dtype of ``precision`` on ``device`` (None means plain fp32).
 
-    ``training`` selects between the training passes and the float passes of
-    prediction, which differ for ``"auto"`` and ``"int8"`` on a CPU (``"auto"``
-    predicts in bf16 where the CPU has bf16 matrix units; the heads, label
-    texts and frozen encoders around ``"int8"``'s int8 encoder run in float32).
+    The same for training and prediction passes: ``"int8"`` trains as
+    ``"auto"``, and the float passes around the int8 encoder of ``"int8"``
+    and of ``"auto"`` on a CPU (heads, label texts, frozen encoders) run in
+    float32.
 
     Examples
     --------
@@ -106,22 +98,18 @@ def autocast_dtype(precision, device, training=True):
     True
     >>> autocast_dtype("bf16", "cpu")
     torch.bfloat16
-    >>> autocast_dtype("int8", "cpu", training=False) is None
+    >>> autocast_dtype("auto", "cpu") is None
     True
     """
     if precision == "fp16" and not _is_cuda(device):
         raise ValueError("precision='fp16' needs a CUDA device; use 'bf16' on CPU.")
-    if quantizes(precision, device) and not training:
-        return None
-    if precision in ("auto", "int8"):
-        if _is_cuda(device):
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return None if training or precision == "int8" or not cpu_supports_bf16() else (
-            torch.bfloat16)
-    return _DTYPES[precision]
+    quantizes(precision, device)  # refuses int8 on CUDA
+    if precision in ("auto", "int8") and _is_cuda(device):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return _DTYPES.get(precision)  # "auto" and "int8" on a CPU: float32
 
 
-def autocast(precision, device, training=True):
+def autocast(precision, device):
     """A context manager running forward passes in ``precision`` on ``device``.
 
     Examples
@@ -132,7 +120,7 @@ def autocast(precision, device, training=True):
     ...     (torch.ones(2, 2) @ torch.ones(2, 2)).dtype
     torch.bfloat16
     """
-    dtype = autocast_dtype(precision, device, training=training)
+    dtype = autocast_dtype(precision, device)
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device_type=torch.device(device).type, dtype=dtype)
