@@ -11,8 +11,9 @@ Three steps, each also runnable alone:
    frozen MiniLM weights included), printing progress every 200 batches and
    dev micro/macro-F1 after every epoch (recorded in ``history_`` as
    ``dev_f1_micro``/``dev_f1_macro``, which the model card reports);
-2. ``package``: tune the thresholds on dev again in the precision the bundle
-   predicts in by default (``"auto"``: the int8 encoder on CPUs), then keep
+2. ``package``: tune the thresholds on dev again as ``fit`` does for the
+   precision the bundle predicts in by default (``"auto"``: the int8 encoder
+   on CPUs, so on float32 probabilities), then keep
    only what training changed -- the LoRA adapters, the head and the
    thresholds -- in bf16 under ``skemo/data/pretrained/goemotions``
    (:func:`skemo.hub.package_pretrained`); ``--from-bundle`` packages the
@@ -44,6 +45,7 @@ from skorch.callbacks import Callback
 from skemo import FineTunedEmotionClassifier
 from skemo.datasets import load_goemotions
 from skemo.thresholds import apply_thresholds, tune_thresholds
+from skemo.utils._precision import tuning_precision
 
 #: The training parameters of the bundled model.
 SETTINGS = dict(lora_r=32, lora_alpha=64, lora_dropout=0.05, lr=1e-3, head_lr=1e-3,
@@ -126,10 +128,11 @@ def package(args, dev, metrics=None):
     else:
         clf = skemo.load(args.save)
         clf.history_ = History.from_file(f"{args.save}/history.json")
-    clf.set_params(precision="auto")
-    # thresholds for the precision the bundle predicts in by default ("auto"), not the
-    # one training predicted the dev split in
+    # thresholds tuned as fit tunes them for the default precision ("auto": float32
+    # probabilities where it predicts with the int8 encoder)
+    clf.set_params(precision=tuning_precision("auto", clf.device_))
     clf.thresholds_ = tune_thresholds(dev.target, clf.predict_proba(dev.data))
+    clf.set_params(precision="auto")
     size = package_pretrained(clf, "goemotions", datasets=["goemotions"], metrics=metrics)
     print(f"## package: {size / 1e6:.2f} MB written"
           f"{' (model card with the test figures)' if metrics else ''}", flush=True)

@@ -88,6 +88,7 @@ from skemo.utils._precision import (
     int8_copy,
     quantizes,
     resolve_device,
+    tuning_precision,
 )
 from skemo.utils._repr import estimator_repr
 from skemo.utils._targets import TargetConverter, as_targets
@@ -232,7 +233,10 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         Whether the estimator was fitted on multi-label targets.
     thresholds_ : ndarray of shape (n_labels,) or None
         Per-label thresholds tuned on the validation split (multi-label with a
-        validation split), used when ``threshold="tuned"``.
+        validation split), used when ``threshold="tuned"``. Where ``precision``
+        predicts with the int8 encoder they are tuned on float32 probabilities,
+        whose decisions int8 reproduces more closely than thresholds tuned on
+        its own batch-dependent ones.
     validation_indices_ : ndarray or None
         Positions in the fit data of the validation texts.
     module_ : torch.nn.Module
@@ -821,8 +825,18 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         self.thresholds_ = None
         if self.multilabel_ and self.validation_indices_ is not None:
             valid = self.validation_indices_
-            proba = self.predict_proba([texts[i] for i in valid])
+            with self._precision_set(tuning_precision(self.precision, self.device_)):
+                proba = self.predict_proba([texts[i] for i in valid])
             self.thresholds_ = tune_thresholds(Y[valid], proba, default=0.5)
+
+    @contextlib.contextmanager
+    def _precision_set(self, precision):
+        """``precision`` set to ``precision`` for the length of the block."""
+        saved, self.precision = self.precision, precision
+        try:
+            yield
+        finally:
+            self.precision = saved
 
     def _on_fit_end(self):
         """Hook for methods that cache state (e.g. label embeddings) after fit."""

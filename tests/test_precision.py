@@ -14,6 +14,7 @@ from skemo.utils._precision import (
     int8_copy,
     quantizes,
     resolve_device,
+    tuning_precision,
 )
 
 from .conftest import tiny_params
@@ -161,6 +162,25 @@ def test_int8_and_auto_fits_train_in_fp32_on_cpu(fp32_model, multilabel_data):
         est = FineTunedEmotionClassifier(**tiny_params(precision=precision)).fit(X, Y)
         for ours, theirs in zip(est.module_.parameters(), fp32_model.module_.parameters()):
             torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+
+
+def test_thresholds_are_tuned_on_float32_probabilities_where_prediction_is_int8(
+        multilabel_data, monkeypatch):
+    X, Y, _ = multilabel_data
+    params = dict(threshold="tuned", validation_fraction=0.25)
+    fp32 = FineTunedEmotionClassifier(**tiny_params(**params, precision="fp32")).fit(X, Y)
+    exports = []
+    real = _onnx.int8_encoder
+    monkeypatch.setattr(_onnx, "int8_encoder",
+                        lambda *args: exports.append(1) or real(*args))
+    auto = FineTunedEmotionClassifier(**tiny_params(**params, precision="auto")).fit(X, Y)
+    assert exports == [] and auto.precision == "auto"   # no int8 pass in fit
+    np.testing.assert_array_equal(auto.thresholds_, fp32.thresholds_)
+    valid = [X[i] for i in auto.validation_indices_]
+    assert not np.array_equal(auto.predict_proba(valid), fp32.predict_proba(valid))
+    assert exports == [1]                                # prediction itself is int8
+    assert tuning_precision("int8", "cpu") == "fp32"
+    assert tuning_precision("bf16", "cpu") == "bf16"
 
 
 def test_int8_prediction_of_a_label_text_model_scores_new_labels(multilabel_data):

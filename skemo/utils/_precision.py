@@ -20,10 +20,12 @@ Why ``"auto"`` is so on a CPU (``benchmarks/RESULTS.md``, "Speed"): bf16 trainin
 is only 1.12-1.37x float32 on 2-core CPUs with AMX or AVX512-BF16, short of the 1.5x
 that would pay for its rounding, so training stays float32. For prediction the
 default is the fastest choice that costs at most 0.005 tuned macro-F1 on the
-full-data GoEmotions model: the int8 encoder, with one weight scale per output
-channel, costs 0.0037 there and
-predicts 5.6x as fast as the transformers pipeline on a 2-core AMD EPYC with
-AVX512-VNNI, where bf16 reaches 3.0x.
+full-data GoEmotions and SemEval models: the int8 encoder, with one weight
+scale per output channel, costs 0.0012 on the bundled GoEmotions model and
+0.0007-0.0022 on three SemEval E-c models (a baseline, TACO, multi-head; with
+thresholds tuned on float32 probabilities, as fit tunes them, see
+:func:`tuning_precision`), and predicts 5.6x as fast as the transformers
+pipeline on a 2-core AMD EPYC with AVX512-VNNI, where bf16 reaches 3.0-4.1x.
 
 ``precision="int8"`` (and ``"auto"`` on a CPU) exports the encoder to ONNX with
 int8 weights (onnxruntime's dynamic quantiser; torch.ao's int8 linears, with
@@ -81,6 +83,24 @@ def quantizes(precision, device):
     if precision == "int8" and _is_cuda(device):
         raise ValueError("precision='int8' quantises for the CPU; use 'bf16' on CUDA.")
     return precision == "int8" or (precision == "auto" and not _is_cuda(device))
+
+
+def tuning_precision(precision, device):
+    """The precision in which decision thresholds are tuned for ``precision``.
+
+    float32 where prediction runs the int8 encoder, ``precision`` itself
+    otherwise. int8 activations are quantised per batch, so int8
+    probabilities carry a little batch-dependent noise; thresholds tuned on
+    them fit that noise, and on four full-data models they scored 0.003-0.009
+    test macro-F1 below float32-tuned thresholds applied to the same int8
+    probabilities (``benchmarks/RESULTS.md``, "int8 on onnxruntime, the CPU
+    prediction default").
+
+    >>> from skemo.utils._precision import tuning_precision
+    >>> tuning_precision("auto", "cpu"), tuning_precision("bf16", "cpu")
+    ('fp32', 'bf16')
+    """
+    return "fp32" if quantizes(precision, device) else precision
 
 
 def autocast_dtype(precision, device):
