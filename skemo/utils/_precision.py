@@ -24,8 +24,9 @@ full-data GoEmotions and SemEval models: the int8 encoder, with one weight
 scale per output channel, costs 0.0012 on the bundled GoEmotions model and
 0.0007-0.0022 on three SemEval E-c models (a baseline, TACO, multi-head; with
 thresholds tuned on float32 probabilities, as fit tunes them, see
-:func:`tuning_precision`), and predicts 5.6x as fast as the transformers
-pipeline on a 2-core AMD EPYC with AVX512-VNNI, where bf16 reaches 3.0-4.1x.
+``tuning_precision``), and predicts 3.8-5.6x as fast as the transformers
+pipeline (4.6x in the median of three runs) on a 2-core AMD EPYC with
+AVX512-VNNI, where bf16 reaches 3.0-4.1x.
 
 ``precision="int8"`` (and ``"auto"`` on a CPU) exports the encoder to ONNX with
 int8 weights (onnxruntime's dynamic quantiser; torch.ao's int8 linears, with
