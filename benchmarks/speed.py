@@ -279,7 +279,7 @@ def sentence_transformers_predictor(n_labels, backend):
     model = SentenceTransformer(str(resolve_encoder(DEFAULT_ENCODER)), device="cpu",
                                 backend=backend)
     model.max_seq_length = SETTINGS["max_length"]
-    head = torch.nn.Linear(model.get_sentence_embedding_dimension(), n_labels)
+    head = torch.nn.Linear(model.get_embedding_dimension(), n_labels)
 
     def predict(texts):
         embeddings = model.encode(list(texts), batch_size=SETTINGS["batch_size"],
