@@ -1,8 +1,10 @@
 """sentence-transformers on its ONNX backend, the peer row ``speed.py`` cannot run.
 
-sentence-transformers' ONNX backend needs ``optimum[onnxruntime]``, whose
-releases pin ``transformers<4.58`` (optimum 2.1.0), below the transformers
-skemo runs on; installing it beside skemo would downgrade transformers. This
+sentence-transformers' ONNX backend needs ``optimum[onnxruntime]`` (or, from
+sentence-transformers 6, ``optimum-onnx[onnxruntime]``), whose releases pin
+``transformers<4.58`` (optimum 2.1.0, optimum-onnx 0.0.1 to 0.1.0), below the
+transformers skemo runs on; installing it beside skemo would downgrade
+transformers. This
 script therefore runs in an environment of its own, without skemo, and
 measures, interleaved as ``speed.py`` table (b) does (one pass of each
 predictor per round, best of ``--rounds``), on the same first 2000 GoEmotions
