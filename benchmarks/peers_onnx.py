@@ -4,11 +4,10 @@ sentence-transformers' ONNX backend needs ``optimum[onnxruntime]`` (or, from
 sentence-transformers 6, ``optimum-onnx[onnxruntime]``), whose releases pin
 ``transformers<4.58`` (optimum 2.1.0, optimum-onnx 0.0.1 to 0.1.0), below the
 transformers skemo runs on; installing it beside skemo would downgrade
-transformers. This
-script therefore runs in an environment of its own, without skemo, and
-measures, interleaved as ``speed.py`` table (b) does (one pass of each
-predictor per round, best of ``--rounds``), on the same first 2000 GoEmotions
-training texts, batch 32, ``max_length`` 64:
+transformers. This script therefore runs in an environment of its own, without
+skemo, and measures with ``speed.py`` table (b)'s predictors and timing
+(``_peers.py``: one pass of each predictor per round, best of ``--rounds``),
+on the same first 2000 GoEmotions training texts, batch 32, ``max_length`` 64:
 
 - the transformers pipeline at its fp32 defaults (the reference of table (b));
 - ``SentenceTransformer.encode`` plus a linear head, torch backend;
@@ -32,6 +31,11 @@ import time
 from pathlib import Path
 
 import torch
+from _peers import (
+    interleaved_rates,
+    pipeline_predictor,
+    sentence_transformers_predictor,
+)
 
 BATCH, MAX_LENGTH, N_LABELS = 32, 64, 28
 
@@ -49,30 +53,12 @@ def read_texts(data, n):
         return [fields[0] for _, fields in zip(range(n), csv.reader(f, delimiter="\t"))]
 
 
-def pipeline_predictor(model_dir):
-    from transformers import AutoConfig, AutoModelForSequenceClassification, pipeline
+def pipeline_peer(model_dir):
+    from transformers import AutoModelForSequenceClassification
 
-    config = AutoConfig.from_pretrained(model_dir, num_labels=N_LABELS,
-                                        problem_type="multi_label_classification")
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir, config=config)
-    pipe = pipeline("text-classification", model=model, tokenizer=model_dir, device="cpu",
-                    top_k=None, function_to_apply="sigmoid", batch_size=BATCH)
-    return lambda texts: pipe(texts, truncation=True, max_length=MAX_LENGTH)
-
-
-def sentence_transformers_predictor(model_dir, backend, file_name=None):
-    from sentence_transformers import SentenceTransformer
-
-    kwargs = {"model_kwargs": {"file_name": file_name}} if file_name else {}
-    model = SentenceTransformer(model_dir, device="cpu", backend=backend, **kwargs)
-    model.max_seq_length = MAX_LENGTH
-    head = torch.nn.Linear(model.get_embedding_dimension(), N_LABELS)
-
-    def predict(texts):
-        embeddings = model.encode(list(texts), batch_size=BATCH, convert_to_tensor=True)
-        with torch.inference_mode():
-            return torch.sigmoid(head(embeddings)).numpy()
-    return predict
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_dir, num_labels=N_LABELS, problem_type="multi_label_classification")
+    return pipeline_predictor(model, model_dir, BATCH, MAX_LENGTH)
 
 
 def int8_model(model_dir, directory):
@@ -102,28 +88,24 @@ def main():
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())})\n")
     with tempfile.TemporaryDirectory() as directory:
         int8_dir, int8_file = int8_model(model_dir, directory)
-        predictors = [
-            ("transformers pipeline (fp32 defaults)", pipeline_predictor(model_dir)),
-            ("sentence-transformers encode + linear head (torch backend)",
-             sentence_transformers_predictor(model_dir, "torch")),
-            ("sentence-transformers encode + linear head (onnx backend)",
-             sentence_transformers_predictor(model_dir, "onnx")),
-            ("sentence-transformers encode + linear head (onnx backend, int8)",
-             sentence_transformers_predictor(int8_dir, "onnx", int8_file)),
+        def st(model, backend, file_name=None):
+            return lambda: sentence_transformers_predictor(model, N_LABELS, backend, BATCH,
+                                                           MAX_LENGTH, file_name)
+        peers = [
+            ("transformers pipeline (fp32 defaults)", None, lambda: pipeline_peer(model_dir)),
+            ("sentence-transformers encode + linear head (torch backend)", None,
+             st(model_dir, "torch")),
+            ("sentence-transformers encode + linear head (onnx backend)", None,
+             st(model_dir, "onnx")),
+            ("sentence-transformers encode + linear head (onnx backend, int8)", None,
+             st(int8_dir, "onnx", int8_file)),
         ]
-        for _, predict in predictors:  # warm up
-            predict(texts[:64])
-        rates = {}
-        for _ in range(args.rounds):
-            for name, predict in predictors:
-                start = time.perf_counter()
-                predict(texts)
-                rate = len(texts) / (time.perf_counter() - start)
-                rates[name] = max(rates.get(name, 0.0), rate)
-    reference = rates[predictors[0][0]]
+        rows = interleaved_rates(peers, texts, args.rounds)
+    reference = rows[0][2]
     print("| predictor | texts/s | / pipeline |\n|---|---|---|")
-    for name, rate in rates.items():
-        print(f"| {name} | {rate:.1f} | {rate / reference:.2f} |")
+    for name, _, rate in rows:
+        print(f"| {name} | {rate} | |" if isinstance(rate, str)
+              else f"| {name} | {rate:.1f} | {rate / reference:.2f} |")
 
 
 if __name__ == "__main__":

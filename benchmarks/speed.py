@@ -57,6 +57,11 @@ import warnings
 
 import numpy as np
 import torch
+from _peers import (
+    interleaved_rates,
+    pipeline_predictor,
+    sentence_transformers_predictor,
+)
 from baseline import SETTINGS, hand_written_epoch, machine, skemo_epoch
 from sklearn.metrics import f1_score, label_ranking_average_precision_score, make_scorer
 from sklearn.model_selection import GridSearchCV, KFold
@@ -242,51 +247,16 @@ def skemo_predictor(clf, precision):
     return lambda texts: clf.set_params(precision=precision).predict_proba(texts)
 
 
-def interleaved_rates(peers, texts, rounds=3):
-    """``(name, precision, texts/s)`` of each ``(name, precision, make predictor)``: the
-    best of ``rounds`` passes, one pass of every predictor per round, so that a slow
-    spell of the shared vCPUs falls on all of them; a predictor that does not build
-    reads "not run: ..." instead."""
-    built, rates = [], {}
-    for name, precision, make in peers:
-        try:
-            predict = make()
-            predict(texts[:64])  # warm up (and build int8 copies, sessions)
-            built.append((name, predict))
-        except Exception as error:  # an optional peer that does not install or export
-            rates[name] = (f"not run: {type(error).__name__}: "
-                           f"{str(error).splitlines()[0][:120]}")
-    for _ in range(rounds):
-        for name, predict in built:
-            _, seconds = timed(predict, texts)
-            rates[name] = max(rates.get(name, 0.0), len(texts) / seconds)
-    return [(name, precision, rates[name]) for name, precision, _ in peers]
+def pipeline_peer(n_labels):
+    return pipeline_predictor(hf_classifier(n_labels), load_tokenizer(DEFAULT_ENCODER),
+                              SETTINGS["batch_size"], SETTINGS["max_length"])
 
 
-def pipeline_predictor(n_labels):
-    from transformers import pipeline
-
-    pipe = pipeline("text-classification", model=hf_classifier(n_labels),
-                    tokenizer=load_tokenizer(DEFAULT_ENCODER), device="cpu",
-                    top_k=None, function_to_apply="sigmoid", batch_size=SETTINGS["batch_size"])
-    return lambda texts: pipe(texts, truncation=True, max_length=SETTINGS["max_length"])
-
-
-def sentence_transformers_predictor(n_labels, backend):
-    """``SentenceTransformer.encode`` plus a linear head (sigmoid), batch and truncation as ours."""
-    from sentence_transformers import SentenceTransformer
-
-    model = SentenceTransformer(str(resolve_encoder(DEFAULT_ENCODER)), device="cpu",
-                                backend=backend)
-    model.max_seq_length = SETTINGS["max_length"]
-    head = torch.nn.Linear(model.get_embedding_dimension(), n_labels)
-
-    def predict(texts):
-        embeddings = model.encode(list(texts), batch_size=SETTINGS["batch_size"],
-                                  convert_to_tensor=True)
-        with torch.inference_mode():
-            return torch.sigmoid(head(embeddings)).numpy()
-    return predict
+def sentence_transformers_peer(n_labels, backend):
+    """``SentenceTransformer.encode`` plus a linear head, batch and truncation as ours."""
+    return sentence_transformers_predictor(resolve_encoder(DEFAULT_ENCODER), n_labels,
+                                           backend, SETTINGS["batch_size"],
+                                           SETTINGS["max_length"])
 
 
 def onnxruntime_predictor(clf, directory, quantize):
@@ -304,10 +274,10 @@ def prediction_table(texts, Y, names, seed, n_params, peaks):
     clf.fit(texts[:64], Y[:64])
     with tempfile.TemporaryDirectory() as directory:
         peers = [("transformers pipeline (fp32 defaults)", None,
-                  lambda: pipeline_predictor(len(names)))]
+                  lambda: pipeline_peer(len(names)))]
         for backend in ("torch", "onnx"):
             peers.append((f"sentence-transformers encode + linear head ({backend} backend)",
-                          None, lambda b=backend: sentence_transformers_predictor(len(names), b)))
+                          None, lambda b=backend: sentence_transformers_peer(len(names), b)))
         for precision in ("fp32", "bf16", "int8", "auto"):
             peers.append((f"skemo predict_proba, precision={precision!r}", precision,
                           lambda p=precision: skemo_predictor(clf, p)))
