@@ -49,7 +49,7 @@ templates_path = ["_templates"]
 # Every cross-reference must resolve (``-n``): objects of other libraries
 # through ``skemo_intersphinx``, re-exported skemo names through ``skemo_docs``.
 nitpicky = True
-exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "_generated"]
 default_role = "literal"
 
 # -- API reference ---------------------------------------------------------

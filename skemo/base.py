@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import os
 import warnings
 from collections.abc import Sequence
@@ -59,6 +60,13 @@ from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
 from skorch.dataset import unpack_data
 from skorch.utils import noop, to_tensor
 
+from skemo.calibration import (
+    fit_temperatures,
+    held_out_log_loss_gain,
+    log_loss_of,
+    proba_from_scores,
+    scores_from_proba,
+)
 from skemo.callbacks import (
     EpochCheckpoint,
     LinearWarmupDecay,
@@ -109,6 +117,18 @@ if TYPE_CHECKING:
 #: learning rate would take thousands of steps to do.
 CALIBRATION_LR = 0.01
 
+#: ``max_epochs="auto"`` trains at least this many optimiser steps...
+AUTO_MIN_STEPS = 300
+#: ... in at least this many epochs...
+AUTO_MIN_EPOCHS = 3
+#: ... and at most this many.
+AUTO_MAX_EPOCHS = 100
+#: A validation split of fewer texts does not select the best epoch (too noisy).
+MIN_SELECTION_TEXTS = 100
+#: ``calibration="auto"`` keeps temperature scaling when it lowers the held-out
+#: log-loss by at least this fraction.
+MIN_CALIBRATION_GAIN = 0.01
+
 #: ``predict_proba`` shows a progress bar (when ``verbose``) from this many batches.
 PROGRESS_MIN_BATCHES = 20
 
@@ -142,16 +162,34 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         initialisation (classification heads, projections); None uses ``lr``.
         Heads need far larger steps than pretrained weights: at ``lr`` they
         take most of a short fine-tune to leave their initial values.
-    max_epochs : int, default=3
+    max_epochs : int or "auto", default="auto"
+        Epochs of training. ``"auto"`` sizes them to the data: 3 epochs, or
+        as many as it takes to reach :data:`AUTO_MIN_STEPS` optimiser steps
+        (at most :data:`AUTO_MAX_EPOCHS`) -- 300 steps is 100 epochs of 100
+        texts at batch 32, and 3 epochs from about 3,500 texts up. Few steps
+        leave the new heads and the encoder undertrained on small data
+        (Mosbach et al., 2021, "On the Stability of Fine-tuning BERT"). The
+        epochs run are ``n_epochs_`` after ``fit``.
     weight_decay : float, default=0.01
         AdamW weight decay, not applied to biases and normalisation weights.
     warmup_ratio : float, default=0.1
         Fraction of training steps of linear warmup before linear decay.
-    threshold : float or "tuned", default=0.5
+    threshold : float, "tuned" or "auto", default="auto"
         Multi-label decision threshold on the probabilities. ``"tuned"`` uses
-        per-label thresholds maximising F1 on the validation split
-        (``thresholds_``). Read at prediction time, so it can be changed after
-        ``fit``. Ignored for single-label targets (argmax).
+        per-label thresholds tuned for F1 on the validation split
+        (``thresholds_``; each label's shrunk toward the pooled threshold in
+        proportion to its validation positives, see
+        :func:`skemo.thresholds.tune_thresholds`). ``"auto"`` is ``"tuned"``
+        when the fit had a validation split and 0.5 otherwise. Read at
+        prediction time, so it can be changed after ``fit``. Ignored for
+        single-label targets (argmax).
+    calibration : {"auto", "temperature"} or None, default="auto"
+        Temperature scaling of the probabilities, fitted on the validation
+        split after training (``temperatures_``; see :mod:`skemo.calibration`):
+        ``"temperature"`` always, ``"auto"`` only where it lowers the
+        log-loss of validation texts it was not fitted on (two-fold
+        cross-fitting) by at least 1%, None never. Thresholds are tuned on
+        the calibrated probabilities.
     class_weight : None or "balanced", default=None
         ``"balanced"`` weighs each label's positives by ``n_neg / n_pos``
         (multi-label) or each class by its inverse frequency (single-label).
@@ -160,7 +198,12 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         ``UserWarning`` otherwise; a column positive for every text warns.
     validation_fraction : float or None, default=0.1
         Fraction of the fit data held out (multilabel-stratified) for early
-        stopping, best-epoch selection and threshold tuning; None trains on all.
+        stopping, best-epoch selection, calibration and threshold tuning; None
+        trains on all. A split of fewer than :data:`MIN_SELECTION_TEXTS` texts
+        is too noisy to pick an epoch from: the fit then trains every epoch
+        and keeps the last (with a warning), and uses the split only to
+        calibrate and tune thresholds, which shrink toward safe values when
+        they have little evidence.
     patience : int or None, default=2
         Epochs without validation macro-F1 improvement before stopping; None
         never stops early. The best epoch's weights are restored either way.
@@ -257,11 +300,12 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         "max_length": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "warmup_ratio": [Interval(Real, 0, 1, closed="both")],
         "head_lr": [None, Interval(Real, 0, None, closed="neither")],
-        "threshold": [Interval(Real, 0, 1, closed="both"), StrOptions({"tuned"})],
+        "threshold": [Interval(Real, 0, 1, closed="both"), StrOptions({"tuned", "auto"})],
+        "calibration": [None, StrOptions({"auto", "temperature"})],
         "class_weight": [None, StrOptions({"balanced"})],
         "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
         "patience": [None, Interval(Integral, 1, None, closed="left")],
@@ -286,10 +330,11 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         batch_size: int = 32,
         lr: float = 5e-5,
         head_lr: float | None = 1e-3,
-        max_epochs: int = 3,
+        max_epochs: int | str = "auto",
         weight_decay: float = 0.01,
         warmup_ratio: float = 0.1,
-        threshold: float | str = 0.5,
+        threshold: float | str = "auto",
+        calibration: str | None = "auto",
         class_weight: str | None = None,
         validation_fraction: float | None = 0.1,
         patience: int | None = 2,
@@ -314,6 +359,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         self.weight_decay = weight_decay
         self.warmup_ratio = warmup_ratio
         self.threshold = threshold
+        self.calibration = calibration
         self.class_weight = class_weight
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -581,14 +627,15 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         if self.validation_fraction:
             callbacks.append(("valid_f1_macro", EpochScoring(
                 validation_macro_f1, lower_is_better=False, name="valid_f1_macro")))
+        selects = self.validation_fraction and getattr(self, "selects_epoch_", True)
         if self.checkpoint_dir is not None:
             callbacks.append(("checkpoint", EpochCheckpoint(
                 getattr(self, "checkpoint_path_", None),
-                monitor="valid_f1_macro_best" if self.validation_fraction else None)))
-        if self.validation_fraction:
+                monitor="valid_f1_macro_best" if selects else None)))
+        if selects:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_f1_macro", lower_is_better=False,
-                patience=self.patience or self.max_epochs + 1, load_best=True,
+                patience=self.patience or 2**31, load_best=True,
                 sink=print if self.verbose else noop)))
         return callbacks
 
@@ -694,8 +741,12 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         return output[0] if isinstance(output, tuple) else output
 
     def proba_from_output(self, output):
-        """Probabilities (numpy, float32) from a module output."""
+        """Probabilities (numpy, float32) from a module output, calibrated where
+        ``temperatures_`` is set."""
         scores = self.scores_from_output(output).float()
+        temperatures = getattr(self, "temperatures_", None)
+        if temperatures is not None:
+            scores = scores / torch.as_tensor(temperatures, device=scores.device)
         proba = torch.sigmoid(scores) if self.multilabel_ else torch.softmax(scores, -1)
         return proba.cpu().numpy()
 
@@ -749,6 +800,7 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         self._check_parameters()
         reset = not (self.warm_start and self.initialized_)
         texts, Y = self._prepare_fit_data(X, y, reset=reset)
+        self._plan_epochs(len(texts))
         self.resumed_epochs_ = 0
         self.validation_indices_ = None  # set by get_split_datasets when training runs
         checkpoints = reset and self.checkpoint_dir is not None
@@ -760,15 +812,40 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
             self._initialize_label_bias(Y)
             if checkpoints:
                 self.resumed_epochs_ = restore_last_checkpoint(self, self.checkpoint_path_)
-        epochs = self.max_epochs - self.resumed_epochs_
+        epochs = self.n_epochs_ - self.resumed_epochs_
         if epochs > 0 or self.resumed_epochs_:  # resumed: callbacks restore the best epoch
             self._train(texts, Y, _routing_method="fit", epochs=epochs, **fit_params)
         self._finish_fit(texts, Y)
         return self
 
+    def _plan_epochs(self, n_texts):
+        """Set ``n_epochs_`` (``max_epochs``, or the ``"auto"`` budget) and ``selects_epoch_``.
+
+        ``selects_epoch_`` is False where the validation split is too small
+        to pick an epoch from (fewer than :data:`MIN_SELECTION_TEXTS` texts):
+        the fit then keeps its last epoch, and says so.
+        """
+        n_valid = math.ceil(self.validation_fraction * n_texts) if self.validation_fraction else 0
+        self.selects_epoch_ = n_valid >= MIN_SELECTION_TEXTS
+        if self.max_epochs != "auto":
+            self.n_epochs_ = self.max_epochs
+        else:
+            steps = math.ceil((n_texts - n_valid) / self.batch_size)
+            self.n_epochs_ = min(AUTO_MAX_EPOCHS,
+                                 max(AUTO_MIN_EPOCHS, math.ceil(AUTO_MIN_STEPS / max(steps, 1))))
+        if n_valid and not self.selects_epoch_ and self.n_epochs_ > 1:
+            warnings.warn(
+                f"{type(self).__name__}: the validation split holds {n_valid} texts, too "
+                f"few to select the best epoch (fewer than {MIN_SELECTION_TEXTS}); the fit "
+                f"trains all {self.n_epochs_} epochs and keeps the last. The split still "
+                "calibrates the probabilities and tunes the thresholds, which stay near "
+                "the pooled ones where a label has few validation positives.",
+                UserWarning, stacklevel=3)
+
     def _train(self, texts, Y, **kwargs):
         """skorch's training, re-raising a KeyboardInterrupt that early stopping did not raise."""
         self.interrupted_ = False
+        self.temperatures_ = None  # probabilities uncalibrated until the fit ends
         # An object array, not a list: skorch would index into the texts' characters.
         NeuralNet.partial_fit(self, np.asarray(texts, dtype=object), Y, **kwargs)
         if self.interrupted_:
@@ -796,12 +873,13 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         self._check_parameters()
         first = not self.initialized_
         texts, Y = self._prepare_fit_data(X, y, reset=first)
+        self._plan_epochs(len(texts))
         self.resumed_epochs_ = 0
         self.fit_fingerprint_ = self.checkpoint_path_ = None  # checkpoints belong to fit
         if first:
             self.initialize()
             self._initialize_label_bias(Y)
-        self._train(texts, Y, **fit_params)
+        self._train(texts, Y, epochs=self.n_epochs_, **fit_params)
         self._finish_fit(texts, Y)
         return self
 
@@ -820,14 +898,52 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
             bias.copy_(torch.as_tensor(prior))
 
     def _finish_fit(self, texts, Y):
-        """After training: method hooks, then thresholds from the validation split."""
+        """After training: method hooks, then calibration and thresholds on the validation split."""
         self._on_fit_end()
-        self.thresholds_ = None
-        if self.multilabel_ and self.validation_indices_ is not None:
-            valid = self.validation_indices_
-            with self._precision_set(tuning_precision(self.precision, self.device_)):
-                proba = self.predict_proba([texts[i] for i in valid])
+        self.thresholds_ = self.temperatures_ = None
+        if self.validation_indices_ is None:
+            return
+        valid = self.validation_indices_
+        with self._precision_set(tuning_precision(self.precision, self.device_)):
+            proba = self.predict_proba([texts[i] for i in valid])
+        scores = scores_from_proba(proba, self.multilabel_)
+        self.temperatures_ = self._fit_temperatures(scores, Y[valid])
+        if self.temperatures_ is not None:
+            proba = proba_from_scores(scores / self.temperatures_, self.multilabel_)
+        if self.multilabel_:
             self.thresholds_ = tune_thresholds(Y[valid], proba, default=0.5)
+            self._check_predicted_rates(Y, proba)
+
+    def _fit_temperatures(self, scores, Y_valid):
+        """The temperatures ``calibration`` asks for on the validation scores, or None."""
+        if self.calibration is None:
+            return None
+        if self.calibration == "auto":
+            loss = log_loss_of(scores, Y_valid, self.multilabel_)
+            gain = held_out_log_loss_gain(scores, Y_valid, multilabel=self.multilabel_,
+                                          random_state=self.seed_)
+            if not gain >= MIN_CALIBRATION_GAIN * loss:
+                return None
+        return fit_temperatures(scores, Y_valid, multilabel=self.multilabel_).astype(
+            np.float32)
+
+    def _check_predicted_rates(self, Y, proba_valid):
+        """Warn when a label is predicted on the validation split far more (or less)
+        often than its training prevalence says."""
+        valid = self.validation_indices_
+        expected = np.delete(Y, valid, axis=0).mean(axis=0) * len(valid)
+        predicted = apply_thresholds(proba_valid, self.thresholds_).sum(axis=0)
+        over = predicted > 3 * expected + 2
+        under = (expected >= 5) & (predicted < expected / 3)
+        if over.any() or under.any():
+            names = [f"{self.label_names_[j]} ({predicted[j]} predicted, "
+                     f"{expected[j]:.1f} expected)" for j in np.flatnonzero(over | under)]
+            warnings.warn(
+                f"{type(self).__name__}: on the {len(valid)} validation texts some labels "
+                f"are predicted far more or less often than their training prevalence "
+                f"says: {', '.join(names)}. Their thresholds may not hold on new texts; "
+                "more labelled texts for them, or a float threshold, would help.",
+                UserWarning, stacklevel=3)
 
     @contextlib.contextmanager
     def _precision_set(self, precision):
@@ -936,6 +1052,9 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
         validate_parameter_constraints(
             {"threshold": self._parameter_constraints["threshold"]},
             {"threshold": self.threshold}, caller_name=type(self).__name__)
+        if self.threshold == "auto":
+            thresholds = getattr(self, "thresholds_", None)
+            return (np.full(len(self.classes_), 0.5) if thresholds is None else thresholds)
         if self.threshold == "tuned":
             check_is_fitted(self, "thresholds_")
             if self.thresholds_ is None:

@@ -102,7 +102,7 @@ class LinearWarmupDecay(Callback):
     Attributes
     ----------
     total_steps_ : int
-        Optimisation steps the schedule spans (``max_epochs`` epochs).
+        Optimisation steps the schedule spans (``n_epochs_`` epochs of the net).
 
     Parameters
     ----------
@@ -128,7 +128,7 @@ class LinearWarmupDecay(Callback):
         from transformers import get_linear_schedule_with_warmup
 
         per_epoch = len(net.get_iterator(dataset_train, training=True))
-        steps = net.max_epochs * per_epoch
+        steps = net.n_epochs_ * per_epoch
         self.total_steps_ = steps
         self.scheduler_ = get_linear_schedule_with_warmup(
             net.optimizer_,
@@ -151,14 +151,14 @@ def validation_macro_f1(net, X, y):
     """Macro-F1 of ``net`` on the validation dataset ``X`` with targets ``y``.
 
     Multi-label nets are scored at their ``threshold`` when it is a number,
-    and at thresholds tuned on this same split when it is ``"tuned"``
+    and at thresholds tuned on this same split when it is ``"tuned"`` or ``"auto"``
     (an optimistic figure, used only to compare epochs).
     """
     proba = net.proba_from_output(net.forward(X))
     y = np.asarray(y)
     if not net.multilabel_:
         return f1_score(y, proba.argmax(axis=1), average="macro", zero_division=0)
-    if net.threshold == "tuned":
+    if net.threshold in ("tuned", "auto"):
         thresholds = tune_thresholds(y, proba)
     else:
         thresholds = net.threshold

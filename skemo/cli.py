@@ -2,12 +2,17 @@
 
 ::
 
+    skemo fit --method finetuned --data my_texts.csv --out model/
     skemo fit --method taco --data goemotions --out model/ [--epochs N] [--train-size N]
     skemo predict model/ < texts.txt > predictions.jsonl
+    skemo evaluate model/ --data my_test.csv
     skemo evaluate model/ --data goemotions --split test
 
-``fit`` trains one of skemo's methods on a dataset of :mod:`skemo.datasets`
-and saves it with :meth:`~skemo.base.EmotionClassifierBase.save`;
+``fit`` trains one of skemo's methods on a file of your own labelled texts
+(CSV, TSV or JSON lines, read by :func:`skemo.datasets.load_labelled_texts`:
+``--text-column``, and ``--label-column`` with ``--label-sep`` or
+``--label-columns``) or on a dataset of :mod:`skemo.datasets`, and saves it
+with :meth:`~skemo.base.EmotionClassifierBase.save`;
 ``predict`` reads texts (one per line, JSON lines or CSV) and writes one
 record per text, JSON lines ``{"text": ..., "labels": [...], "scores": [...],
 "probabilities": {label: p}}`` or CSV; ``--top-k`` and ``--threshold`` choose
@@ -15,7 +20,8 @@ the labels, and the model is a directory, a Hub id or a bundled model::
 
     echo "Thank you so much!" | skemo predict goemotions --top-k 3
 
-``evaluate`` prints :func:`skemo.metrics.emotion_report` on a dataset split.
+``evaluate`` prints :func:`skemo.metrics.emotion_report` (with the expected
+calibration error) on a file of your own or a dataset split.
 User errors are reported as one line on standard error with exit status 2;
 a bug shows its traceback.
 """
@@ -25,6 +31,7 @@ import contextlib
 import json
 import sys
 from itertools import islice
+from pathlib import Path
 
 import numpy as np
 
@@ -68,6 +75,22 @@ def estimator_class(method):
     return METHODS[method]
 
 
+def is_data_file(name):
+    """Whether ``--data NAME`` names a file of one's own rather than a bundled dataset."""
+    from skemo.datasets import DATASETS
+    from skemo.datasets._files import SUFFIXES
+
+    return name not in DATASETS and (Path(name).suffix.lower() in SUFFIXES
+                                      or Path(name).is_file())
+
+
+def _file_options(args, multilabel=None):
+    """The :func:`~skemo.datasets.load_labelled_texts` keywords of ``--text-column`` etc."""
+    columns = args.label_columns.split(",") if args.label_columns else None
+    return {"text_column": args.text_column, "label_column": args.label_column,
+            "label_columns": columns, "label_sep": args.label_sep, "multilabel": multilabel}
+
+
 def load_data(name, split, data_home=None):
     """Load ``split`` of the dataset ``name`` of :data:`~skemo.datasets.DATASETS`.
 
@@ -95,7 +118,8 @@ def load_data(name, split, data_home=None):
     from skemo.datasets import DATASETS
 
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
+        raise ValueError(f"unknown dataset {name!r}: not a file (.csv, .tsv, .jsonl) nor "
+                         f"one of {', '.join(DATASETS)}.")
     loader = DATASETS[name]
     if name == "goemotions_sample":
         if data_home is not None:
@@ -181,9 +205,13 @@ def _build_estimator(klass, params):
 
 def fit(args):
     """``skemo fit``: train a method on a dataset and save it."""
+    from skemo.datasets import load_labelled_texts
+
     klass = estimator_class(args.method)
     _check_out(args.out)
-    data = load_data(args.data, args.split, args.data_home)
+    own = is_data_file(args.data)
+    data = (load_labelled_texts(args.data, **_file_options(args)) if own
+            else load_data(args.data, args.split, args.data_home))
     given = {"encoder": args.encoder, "max_epochs": args.epochs,
              "max_length": args.max_length, "batch_size": args.batch_size, "lr": args.lr}
     params = {key: value for key, value in given.items() if value is not None}
@@ -193,7 +221,7 @@ def fit(args):
     est = _build_estimator(klass, params)
     texts, target = _subset(data, args.train_size, args.random_state)
     est.fit(texts, target)
-    est.save_pretrained(args.out, datasets=[args.data])
+    est.save_pretrained(args.out, datasets=[] if own else [args.data])
     if not args.quiet:
         print(f"saved {type(est).__name__} ({len(est.classes_)} labels, "
               f"{len(est.history_)} epochs on {len(texts)} texts) to {args.out}")
@@ -421,15 +449,44 @@ def _check_same_labels(est, data, name):
                          "dataset it was fitted on.")
 
 
+def _targets_in_model_labels(est, data, name):
+    """The targets of a file's ``data`` in the model's label order and encoding."""
+    names = list(est.label_names_)
+    unknown = sorted(set(data.target_names) - set(names))
+    if unknown:
+        raise ValueError(f"{name} has labels the model does not know: "
+                         f"{', '.join(unknown)} (the model's: {', '.join(names)}).")
+    columns = [names.index(label) for label in data.target_names]
+    if est.multilabel_:
+        target = np.zeros((len(data.data), len(names)), dtype=np.int64)
+        target[:, columns] = data.target
+        return target
+    return np.asarray(est.classes_)[np.asarray(columns)[data.target]]
+
+
 def evaluate(args):
     """``skemo evaluate``: print the per-label report of a saved model on a dataset split."""
+    from skemo.datasets import load_labelled_texts
     from skemo.metrics import emotion_report
 
     est = load_model(args.model, device=args.device)
-    data = load_data(args.data, args.split, args.data_home)
-    _check_same_labels(est, data, args.data)
-    print(emotion_report(data.target, est.predict(data.data),
-                         target_names=list(data.target_names), digits=args.digits))
+    if is_data_file(args.data):
+        data = load_labelled_texts(args.data, **_file_options(args, est.multilabel_))
+        target = _targets_in_model_labels(est, data, args.data)
+    else:
+        data = load_data(args.data, args.split, args.data_home)
+        _check_same_labels(est, data, args.data)
+        target = data.target
+    from skemo.thresholds import apply_thresholds
+
+    proba = est.predict_proba(data.data)
+    if est.multilabel_:
+        truth, pred = target, apply_thresholds(proba, est.decision_thresholds())
+    else:  # column indices of predict_proba, as expected_calibration_error takes them
+        column = {label: j for j, label in enumerate(est.classes_)}
+        truth, pred = np.array([column[label] for label in target]), proba.argmax(axis=1)
+    print(emotion_report(truth, pred, y_proba=proba, target_names=list(est.label_names_),
+                         digits=args.digits))
     return 0
 
 
@@ -461,16 +518,33 @@ def build_parser():
     device_help = ("cpu, cuda, cuda:N, mps or auto (default: the saved device when "
                    "available, else auto)")
 
+    files = argparse.ArgumentParser(add_help=False)
+    own = files.add_argument_group(
+        "your own data file", "how to read --data when it is a file "
+                              "(skemo.datasets.load_labelled_texts)")
+    own.add_argument("--text-column", default="text", metavar="NAME",
+                     help="column (or JSON field) of the texts (default: text)")
+    own.add_argument("--label-column", metavar="NAME",
+                     help="column of the labels: one per text, or several with "
+                          "--label-sep (default: a column named label, labels, emotion "
+                          "or emotions, else every other column as 0/1 columns)")
+    own.add_argument("--label-columns", metavar="A,B,...",
+                     help="comma-separated 0/1 columns, one per label (multi-label)")
+    own.add_argument("--label-sep", metavar="SEP",
+                     help="separator of several labels in one cell, e.g. ';' (multi-label)")
+
     fitting = commands.add_parser(
-        "fit", parents=[common], help="train a method on a dataset and save it",
+        "fit", parents=[common, files], help="train a method on a dataset and save it",
         description="Train a skemo method on a dataset split and save the fitted model "
                     "(safetensors + JSON + model card) to --out.")
     fitting.add_argument("--method", required=True, metavar="METHOD",
                          help=f"one of: {', '.join(METHOD_KEYS)}")
     fitting.add_argument("--data", required=True, metavar="DATA",
-                         help=f"one of: {', '.join(DATASETS)}")
+                         help=f"a file of your own (.csv, .tsv, .jsonl; see --text-column) "
+                              f"or one of: {', '.join(DATASETS)}")
     fitting.add_argument("--out", required=True, help="directory to save the model to")
-    fitting.add_argument("--split", default="train", help="split to train on (default: train)")
+    fitting.add_argument("--split", default="train",
+                         help="split of a named dataset to train on (default: train)")
     fitting.add_argument("--epochs", type=int, help="max_epochs (default: the method's)")
     fitting.add_argument("--train-size", type=int, metavar="N",
                          help="train on N texts drawn from the split (label-stratified "
@@ -523,13 +597,14 @@ def build_parser():
     predicting.set_defaults(run=predict)
 
     evaluating = commands.add_parser(
-        "evaluate", parents=[common],
+        "evaluate", parents=[common, files],
         help="print per-label precision, recall and F1 on a dataset split",
         description="Predict a dataset split with a saved model and print "
                     "skemo.metrics.emotion_report (macro-F1 first).")
     evaluating.add_argument("model", help=model_help)
     evaluating.add_argument("--data", required=True, metavar="DATA",
-                            help=f"one of: {', '.join(DATASETS)}")
+                            help=f"a file of your own (.csv, .tsv, .jsonl; see "
+                                 f"--text-column) or one of: {', '.join(DATASETS)}")
     evaluating.add_argument("--split", default="test", help="split to evaluate (default: test)")
     evaluating.add_argument("--data-home", metavar="DIR",
                             help="dataset folder (default: $SKEMO_DATA or ~/skemo_data)")

@@ -15,35 +15,88 @@ def test_threshold_known_by_hand():
     # Label 1: positives 0.9 and 0.2, negatives 0.6 and 0.3.
     #   t=0.2: TP=2 FP=2 -> 0.667; t=0.3: TP=1 FP=2 FN=1 -> 0.4;
     #   t=0.6: TP=1 FP=1 FN=1 -> 0.5;  t=0.9: TP=1 FP=0 FN=1 -> 0.667.
-    # 0.2 and 0.9 tie; the larger threshold wins.
+    # 0.2 and 0.9 tie; the larger threshold wins. Unshrunk (prior_strength=0).
     y_true = np.array([[0, 1], [0, 0], [1, 0], [1, 1]])
     y_proba = np.array([[0.1, 0.9], [0.4, 0.6], [0.35, 0.3], [0.8, 0.2]])
-    np.testing.assert_allclose(tune_thresholds(y_true, y_proba), [0.35, 0.9])
+    np.testing.assert_allclose(tune_thresholds(y_true, y_proba, prior_strength=0),
+                               [0.35, 0.9])
 
 
-def test_label_without_positives_or_with_constant_proba_keeps_default():
+def test_label_without_positives_or_with_constant_proba_takes_the_pooled_threshold():
     y_true = np.array([[0, 1, 1], [0, 0, 1], [0, 1, 0]])
     y_proba = np.array([[0.9, 0.3, 0.7], [0.2, 0.3, 0.1], [0.6, 0.3, 0.4]])
+    # Pooled over labels 1 and 2 (those with positives), sum of their F1s:
+    #   t=0.1: label 1 TP=2 FP=1 -> 0.8, label 2 TP=2 FP=1 -> 0.8: 1.6  <- best
+    #   t=0.3: 0.8 + 0.5;  t=0.4: 0 + 0.5;  t=0.7: 0 + 0.667
+    # 4 positives in all: pooled = (4 * 0.1 + 10 * 0.42) / 14.
     thresholds = tune_thresholds(y_true, y_proba, default=0.42)
-    assert thresholds[0] == 0.42  # no positive
-    assert thresholds[1] == 0.42  # constant probability
-    # Label 2: positives 0.7 and 0.1, negative 0.4. t=0.1: TP=2 FP=1 -> 0.8;
-    # t=0.4: TP=1 FP=1 FN=1 -> 0.5; t=0.7: TP=1 FN=1 -> 0.667.
-    assert thresholds[2] == pytest.approx(0.1)
+    pooled = (4 * 0.1 + 10 * 0.42) / 14
+    assert thresholds[0] == pytest.approx(pooled)  # no positive
+    assert thresholds[1] == pytest.approx(pooled)  # constant probability
+    # Label 2's own: positives 0.7 and 0.1, negative 0.4. t=0.1: TP=2 FP=1 -> 0.8;
+    # t=0.4: TP=1 FP=1 FN=1 -> 0.5; t=0.7: TP=1 FN=1 -> 0.667. 2 positives: weight 2/12.
+    assert thresholds[2] == pytest.approx((2 * 0.1 + 10 * pooled) / 12)
     assert thresholds.dtype == float and thresholds.shape == (3,)
+
+
+def test_no_positive_anywhere_keeps_the_default():
+    y_true = np.zeros((4, 2), dtype=int)
+    y_proba = np.array([[0.9, 0.3], [0.2, 0.3], [0.6, 0.3], [0.1, 0.8]])
+    np.testing.assert_array_equal(tune_thresholds(y_true, y_proba, default=0.42), [0.42, 0.42])
+
+
+def test_thresholds_shrink_by_evidence_with_0_1_and_3_validation_positives():
+    # Ten validation texts. Label A: no positive. Label B: one positive, scored
+    # 0.02, below every negative: alone, its F1-optimal threshold is 0.02, which
+    # predicts B for every text. Label C: three positives (0.9, 0.8, 0.7) above
+    # all its negatives (<= 0.5): its own threshold is 0.7.
+    rng = np.random.RandomState(0)
+    a = rng.uniform(0.0, 1.0, 10)
+    b = np.r_[0.02, np.linspace(0.03, 0.3, 9)]
+    c = np.r_[0.9, 0.8, 0.7, np.linspace(0.1, 0.5, 7)]
+    y_true = np.zeros((10, 3), dtype=int)
+    y_true[0, 1] = 1
+    y_true[:3, 2] = 1
+    y_proba = np.c_[a, b, c]
+    np.testing.assert_allclose(tune_thresholds(y_true, y_proba, prior_strength=0)[1:],
+                               [0.02, 0.7])
+    # Pooled over B and C: at t = 0.7, C's F1 is 1 and B's 0, the best sum
+    # (at 0.02: 2/11 + 6/13). 4 positives: (4 * 0.7 + 10 * 0.5) / 14.
+    pooled = (4 * 0.7 + 10 * 0.5) / 14
+    expected = [pooled, (1 * 0.02 + 10 * pooled) / 11, (3 * 0.7 + 10 * pooled) / 13]
+    thresholds = tune_thresholds(y_true, y_proba)
+    np.testing.assert_allclose(thresholds, expected)
+    np.testing.assert_allclose(thresholds, [0.557143, 0.508312, 0.590110], atol=1e-6)
+    # B is predicted for no validation text instead of all ten.
+    assert apply_thresholds(y_proba, thresholds)[:, 1].sum() == 0
+
+
+def test_many_positives_keep_their_own_threshold():
+    rng = np.random.RandomState(1)
+    y_true = (rng.rand(4000, 1) < 0.3).astype(int)
+    y_proba = np.clip(0.35 * y_true + 0.5 * rng.rand(4000, 1), 0, 1)
+    own = tune_thresholds(y_true, y_proba, prior_strength=0)[0]
+    shrunk = tune_thresholds(y_true, y_proba)[0]
+    # ~1200 positives: weight 1200/1210 on the label's own threshold.
+    assert abs(shrunk - own) < 0.01 * abs(0.5 - own) + 1e-9
+
+
+def test_negative_prior_strength_is_refused():
+    with pytest.raises(ValueError, match="prior_strength must be >= 0, got -1"):
+        tune_thresholds(np.eye(2, dtype=int), np.eye(2) * 0.5, prior_strength=-1)
 
 
 def test_all_positive_label_predicts_everything():
     y_true = np.array([[1], [1], [1]])
     y_proba = np.array([[0.2], [0.7], [0.5]])
-    assert tune_thresholds(y_true, y_proba)[0] == pytest.approx(0.2)
+    assert tune_thresholds(y_true, y_proba, prior_strength=0)[0] == pytest.approx(0.2)
 
 
 def test_tuned_thresholds_beat_one_half_on_the_same_data():
     rng = np.random.RandomState(0)
     y_true = (rng.rand(200, 6) < [0.05, 0.1, 0.2, 0.3, 0.5, 0.7]).astype(int)
     y_proba = np.clip(0.3 * y_true + 0.5 * rng.rand(200, 6), 0, 1)
-    tuned = apply_thresholds(y_proba, tune_thresholds(y_true, y_proba))
+    tuned = apply_thresholds(y_proba, tune_thresholds(y_true, y_proba, prior_strength=0))
     fixed = apply_thresholds(y_proba, 0.5)
     tuned_f1 = f1_score(y_true, tuned, average=None, zero_division=0)
     fixed_f1 = f1_score(y_true, fixed, average=None, zero_division=0)

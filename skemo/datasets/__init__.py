@@ -11,12 +11,16 @@ downloaded with :mod:`pooch` (streamed, retried, with a progress bar) and
 checked against their recorded sha256; the GoEmotions sample ships with the
 package. Importing this package does not import scikit-learn or pandas.
 
+:func:`load_labelled_texts` reads your own labelled texts (CSV, TSV, JSON
+lines or a DataFrame) into the same Bunch.
+
 :data:`DATASETS` is the dataset registry: each loader under its name without
 ``load_`` (the ``--data`` of the command line and the benchmarks).
 """
 
 from skemo.datasets._dair_emotion import load_emotion
 from skemo.datasets._fetch import get_data_home
+from skemo.datasets._files import load_labelled_texts
 from skemo.datasets._goemotions import load_goemotions, load_goemotions_sample
 from skemo.datasets._semeval2018 import load_semeval2018_ec
 from skemo.datasets._taco import load_empathetic_dialogues, load_taco_goemotions
@@ -41,6 +45,7 @@ __all__ = [
     "load_empathetic_dialogues",
     "load_goemotions",
     "load_goemotions_sample",
+    "load_labelled_texts",
     "load_semeval2018_ec",
     "load_taco_goemotions",
 ]
