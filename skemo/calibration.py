@@ -100,7 +100,7 @@ def fit_temperatures(scores: ArrayLike, y: ArrayLike, *, multilabel: bool,
         ``multilabel``, else the class index of each sample, shape (n_samples,).
     multilabel : bool
         Sigmoid per label (one temperature per label) or softmax (one in all).
-    prior_strength : float, default=10
+    prior_strength : float, default=20
         Held-out positives that weigh as much as the pooled temperature.
 
     Returns

@@ -12,7 +12,7 @@ __all__ = ["apply_thresholds", "tune_thresholds"]
 
 #: Validation positives a label's own F1-optimal threshold counts as much as
 #: the pooled threshold (and all labels' positives as much as ``default``).
-PRIOR_STRENGTH = 10
+PRIOR_STRENGTH = 20
 
 
 def tune_thresholds(y_true: ArrayLike, y_proba: ArrayLike, *, default: float = 0.5,
@@ -37,11 +37,14 @@ def tune_thresholds(y_true: ArrayLike, y_proba: ArrayLike, *, default: float = 0
     3. Each label with ``n_j`` validation positives gets
        ``w_j t_j + (1 - w_j) t_all`` with ``w_j = n_j / (n_j + k)``:
        a label with no positive keeps ``t_all``; one with 1 positive moves
-       1/11 of the way to its own threshold (``k = 10``), with 3 positives
-       3/13, with 90 positives 9/10.
+       1/21 of the way to its own threshold (``k = 20``), with 3 positives
+       3/23, with 180 positives 9/10.
 
     ``k`` (``prior_strength``) is the number of positives whose evidence
-    weighs as much as the prior. A threshold far below the pooled one thus
+    weighs as much as the prior. The default, 20, was chosen on the bundled
+    GoEmotions model's dev split (``benchmarks/threshold_shrinkage.py``):
+    tuned on 100 to 1,000 dev texts, shrinkage raises test macro-F1 by 0.05
+    to 0.08 over unshrunk thresholds, and on all 5,426 it costs nothing. A threshold far below the pooled one thus
     needs many positives to back it: the role of the "fbr" lower bound of
     Fan and Lin (2007), which keeps a label at a safe threshold when its own
     tuned F1 rests on too little data. On calibrated probabilities the
@@ -57,7 +60,7 @@ def tune_thresholds(y_true: ArrayLike, y_proba: ArrayLike, *, default: float = 0
     default : float, default=0.5
         The prior threshold: what the pooled threshold is shrunk toward, and
         every label's threshold when no label has a positive.
-    prior_strength : float, default=10
+    prior_strength : float, default=20
         ``k`` above; 0 gives each label with a positive its own F1-optimal
         threshold, unshrunk (labels without one still take the pooled one).
 
@@ -101,12 +104,12 @@ def tune_thresholds(y_true: ArrayLike, y_proba: ArrayLike, *, default: float = 0
     >>> tune_thresholds(y_true, y_proba, prior_strength=0)
     array([0.35, 0.35])
 
-    With the default ``k = 10``, 2 positives carry 2/12 of the weight:
-    the pooled threshold is ``(2 * 0.35 + 10 * 0.5) / 12 = 0.475`` and the
-    first label's ``(2 * 0.35 + 10 * 0.475) / 12 = 0.454``.
+    With the default ``k = 20``, 2 positives carry 2/22 of the weight:
+    the pooled threshold is ``(2 * 0.35 + 20 * 0.5) / 22 = 0.486`` and the
+    first label's ``(2 * 0.35 + 20 * 0.486) / 22 = 0.474``.
 
     >>> tune_thresholds(y_true, y_proba).round(3)
-    array([0.454, 0.475])
+    array([0.474, 0.486])
     """
     y_proba = _check_proba(y_proba)
     y_true = np.asarray(y_true)

@@ -49,12 +49,12 @@ def test_label_without_positives_takes_the_pooled_temperature():
 def test_few_positives_shrink_toward_the_pooled_temperature():
     scores, y = overconfident_multilabel(n=400, true_t=(2.0, 2.0))
     y[:, 1] = 0
-    y[:3, 1] = 1  # three positives: weight 3/13 on the label's own temperature
+    y[:3, 1] = 1  # three positives: weight 3/23 on the label's own temperature
     scores[:3, 1] = -5.0  # ... scored very low, which alone would ask for a huge T
     own = fit_temperatures(scores[:, 1:], y[:, 1:], multilabel=True, prior_strength=0)[0]
     pooled = fit_temperatures(scores, y, multilabel=True, prior_strength=1e12)[1]
     shrunk = fit_temperatures(scores, y, multilabel=True)[1]
-    assert np.log(shrunk) == pytest.approx(3 / 13 * np.log(own) + 10 / 13 * np.log(pooled),
+    assert np.log(shrunk) == pytest.approx(3 / 23 * np.log(own) + 20 / 23 * np.log(pooled),
                                            rel=1e-3)
 
 
