@@ -35,7 +35,7 @@ def test_files_are_json_and_safetensors_only(saved):
     assert "model.safetensors" in files and "skemo.json" in files
     assert not [f for f in files if f.endswith((".pkl", ".pt", ".bin", ".joblib"))]
     meta = json.loads((path / "skemo.json").read_text())
-    assert meta["class"] == "FineTunedEmotionClassifier"
+    assert meta["class"] == "skemo.methods.finetuned:FineTunedEmotionClassifier"
     assert meta["target"]["kind"] == "label_lists"
 
 
@@ -90,7 +90,7 @@ def test_prefixed_parameters_are_saved(name, params, multilabel_data, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
 
 
-@pytest.mark.parametrize("version", [0, 3, "2", None])
+@pytest.mark.parametrize("version", [0, 4, "2", None])
 def test_unknown_format_version_is_refused(saved, tmp_path, version):
     _, path, _ = saved
     copy = copy_save(path, tmp_path / "v")
