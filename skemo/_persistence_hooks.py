@@ -35,6 +35,7 @@ from skemo.persistence import (
     saved_params,
     write_estimator_files,
 )
+from skemo.utils._precision import autocast_dtype, quantizes
 from skemo.utils._targets import TargetConverter
 
 
@@ -213,8 +214,6 @@ class PretrainedMixin:
 
     def _check_saved_precision(self):
         """Fall back to ``precision="auto"`` where this device cannot run the saved one."""
-        from skemo.utils._precision import autocast_dtype, quantizes
-
         self.device_ = self._resolve_device()
         try:
             autocast_dtype(self.precision, self.device_)

@@ -30,6 +30,8 @@ import tempfile
 from pathlib import Path
 
 from skemo.base import EmotionClassifierBase
+from skemo.model_card import write_model_card
+from skemo.nn.encoder import DEFAULT_ENCODER, load_backbone
 from skemo.persistence import is_hub_id, read_metadata, resolve_model_path
 from skemo.utils._package_data import DATA_DIR
 
@@ -274,9 +276,6 @@ def package_pretrained(est, name, *, directory=None, datasets=None, metrics=None
     """
     import torch
     from safetensors.torch import save_file
-
-    from skemo.model_card import write_model_card
-    from skemo.nn.encoder import DEFAULT_ENCODER, load_backbone
 
     if est.encoder != DEFAULT_ENCODER:
         raise ValueError(f"only models on the default encoder {DEFAULT_ENCODER!r} can be "

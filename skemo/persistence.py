@@ -23,7 +23,7 @@ unpickling can run arbitrary code.)
 
 This module is the format: what a save holds and how it is written and
 read. Estimators save and load themselves through it, with the hooks of
-:class:`skemo._persistence_hooks.PretrainedMixin` (``_save_pretrained``,
+``skemo._persistence_hooks.PretrainedMixin`` (``_save_pretrained``,
 ``_from_pretrained``); :func:`skemo.load` and :mod:`skemo.hub` build on
 those. It imports no estimator module.
 
@@ -54,6 +54,9 @@ from pathlib import Path
 
 import numpy as np
 
+from skemo.model_card import write_model_card
+from skemo.utils._precision import autocast_dtype, quantizes
+from skemo.utils._validation import check_device
 from skemo.utils.discovery import all_estimators
 
 FORMAT_VERSION = 3
@@ -282,8 +285,6 @@ def resolved_precision(precision, device):
         return precision
     import torch
 
-    from skemo.utils._precision import autocast_dtype, quantizes
-
     if quantizes(precision, device):
         return "int8"
     dtype = autocast_dtype(precision, device)
@@ -339,8 +340,6 @@ def write_estimator_files(est, path, card=None):
         "n_parameters": sum(p.numel() for p in est.module_.state_dict().values()),
     }
     (path / "skemo.json").write_text(json.dumps(meta, indent=2))
-    from skemo.model_card import write_model_card
-
     write_model_card(est, path, **(card or {}))
 
 
@@ -478,8 +477,6 @@ def device_for(saved, device):
     """The device to load onto: ``device``, else ``saved`` when available, else "auto"."""
     if device is not None:
         return device
-    from skemo.utils._validation import check_device
-
     try:
         check_device(saved)
     except ValueError:

@@ -11,7 +11,8 @@ estimator checks are derived from the registry.
 :data:`METHOD_KEYS` lists skemo's keys from the module names without
 importing anything heavy (the command line's help uses it); :data:`METHODS`
 maps each registered key to its estimator class, importing the estimators
-(and torch) on first use. The estimators are also attributes of this
+(and torch) on first use. The estimators, and the shared base of the
+label-text methods (``LabelTextClassifierBase``), are also attributes of this
 package (``skemo.methods.TACOClassifier``), imported on first use.
 """
 
@@ -32,6 +33,10 @@ def _estimators():
 def __getattr__(name):
     if name == "METHODS":  # computed on each use: methods of other packages register later
         return method_registry()
+    if name == "LabelTextClassifierBase":
+        from skemo.methods._label_text import LabelTextClassifierBase
+
+        return LabelTextClassifierBase
     if name[:1].isupper():
         estimators = _estimators()
         if name in estimators:
@@ -40,7 +45,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted([*globals(), "METHODS", *_estimators()])
+    return sorted([*globals(), "METHODS", "LabelTextClassifierBase", *_estimators()])
 
 
 __all__ = ["METHOD_KEYS", "METHODS"]

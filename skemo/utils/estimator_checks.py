@@ -62,6 +62,7 @@ from sklearn.utils._param_validation import (
     make_constraint,
 )
 
+from skemo.datasets import load_goemotions_sample
 from skemo.hub import load
 from skemo.utils.discovery import all_estimators
 
@@ -186,8 +187,6 @@ def instances(*classes, module_params=False):
 
 @lru_cache(maxsize=1)
 def _sample():
-    from skemo.datasets import load_goemotions_sample
-
     X, Y = load_goemotions_sample(return_X_y=True, labels=list(LABELS))
     return tuple(X[:N_TEXTS]), Y[:N_TEXTS].astype(np.int64)
 
