@@ -35,7 +35,7 @@ from skemo.persistence import (
     saved_params,
     write_estimator_files,
 )
-from skemo.utils._precision import autocast_dtype, quantizes
+from skemo.utils import _precision
 from skemo.utils._targets import TargetConverter
 
 
@@ -216,8 +216,8 @@ class PretrainedMixin:
         """Fall back to ``precision="auto"`` where this device cannot run the saved one."""
         self.device_ = self._resolve_device()
         try:
-            autocast_dtype(self.precision, self.device_)
-            quantizes(self.precision, self.device_)
+            _precision.autocast_dtype(self.precision, self.device_)
+            _precision.quantizes(self.precision, self.device_)
         except ValueError as error:
             warnings.warn(f"the model was saved with precision={self.precision!r}, which "
                           f"{self.device_} cannot run ({error}); it predicts with 'auto'.",

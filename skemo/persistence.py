@@ -55,7 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from skemo.model_card import write_model_card
-from skemo.utils._precision import autocast_dtype, quantizes
+from skemo.utils import _precision
 from skemo.utils._validation import check_device
 from skemo.utils.discovery import all_estimators
 
@@ -285,9 +285,9 @@ def resolved_precision(precision, device):
         return precision
     import torch
 
-    if quantizes(precision, device):
+    if _precision.quantizes(precision, device):
         return "int8"
-    dtype = autocast_dtype(precision, device)
+    dtype = _precision.autocast_dtype(precision, device)
     return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
 
 
