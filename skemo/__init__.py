@@ -14,7 +14,7 @@ that no module imports, at its top or inside a function, one that imports it
 back): the Hub (:mod:`skemo.hub`) on the estimators (:mod:`skemo.base`,
 :mod:`skemo.methods`, :mod:`skemo.callbacks`), the estimators on the local
 format (:mod:`skemo.persistence`), and each of them on the shared building
-blocks (:mod:`skemo.nn`, :mod:`skemo.losses`, :mod:`skemo.utils`). An import
+blocks (:mod:`skemo.nn`, :mod:`skemo.losses`, ``skemo.utils``). An import
 is deferred into a function for one of two reasons only: the dependency is
 optional or heavy for what the module is loaded for (``peft``, ``onnxruntime``,
 ``matplotlib``, ``huggingface_hub``, ``safetensors``, and torch for this

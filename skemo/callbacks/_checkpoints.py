@@ -119,8 +119,8 @@ class EpochCheckpoint(Callback):
     def resume_with(self, training_state):
         """Hold the RNG and callback states of a resumed fit until training begins.
 
-        :func:`restore_last_checkpoint` gives them (from
-        :func:`~skemo.callbacks._training_state.read_training_state`).
+        :func:`restore_last_checkpoint` gives them (read from the
+        checkpoint's ``training_state.json``).
         """
         self.pending_state_ = training_state
 
