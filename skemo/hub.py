@@ -9,8 +9,9 @@ card ``README.md``). Downloads and uploads go through ``huggingface_hub``
 (``HF_HOME``/``HF_HUB_CACHE``), its tokens (``HF_TOKEN``, ``hf auth login``)
 and its offline mode (``HF_HUB_OFFLINE=1``).
 
-- :func:`from_pretrained`: a local directory or a Hub id (``"org/name"``);
-  ``skemo.load`` and ``Estimator.from_pretrained`` call it;
+- :func:`load` (``skemo.load``) and :func:`from_pretrained`: a local
+  directory or a Hub id (``"org/name"``), through
+  ``EmotionClassifierBase.from_pretrained``, which imports the saved class;
 - :func:`push_to_hub`: upload a fitted estimator (``est.push_to_hub``);
 - :func:`pretrained`: the models that ship inside the package (see
   :data:`PRETRAINED_MODELS`), usable offline without training;
