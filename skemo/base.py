@@ -60,6 +60,7 @@ from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
 from skorch.dataset import unpack_data
 from skorch.utils import noop, to_tensor
 
+from skemo._persistence_hooks import PretrainedMixin
 from skemo.calibration import (
     fit_temperatures,
     held_out_log_loss_gain,
@@ -107,6 +108,7 @@ from skemo.utils._text_data import (
     tokenize_texts,
 )
 from skemo.utils._validation import check_device, check_texts
+from skemo.utils.discovery import RegisteredMethod
 
 if TYPE_CHECKING:
     from transformers import PretrainedConfig
@@ -133,7 +135,7 @@ MIN_CALIBRATION_GAIN = 0.01
 PROGRESS_MIN_BATCHES = 20
 
 
-class EmotionClassifierBase(ClassifierMixin, NeuralNet):
+class EmotionClassifierBase(RegisteredMethod, PretrainedMixin, ClassifierMixin, NeuralNet):
     """Base class of skemo's text emotion classifiers (see the module docstring).
 
     Parameters
@@ -1149,61 +1151,6 @@ class EmotionClassifierBase(ClassifierMixin, NeuralNet):
             pred = self.predict_proba(X).argmax(axis=1)
         return f1_score(Y, pred, average="macro", sample_weight=sample_weight,
                         zero_division=0)
-
-    # ------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike) -> None:
-        """Save the fitted estimator to directory ``path`` (safetensors + JSON).
-
-        Load it back with :func:`skemo.load`; loading never unpickles.
-        """
-        from skemo.persistence import save_estimator
-
-        save_estimator(self, path)
-
-    def save_pretrained(self, save_directory, **card):
-        """Save to ``save_directory`` as :meth:`save` does, with model card keywords.
-
-        ``**card`` goes to :func:`skemo.model_card.model_card` (``datasets``,
-        ``license``, ``metrics``, ``model_id``). Load with :meth:`from_pretrained`.
-        """
-        from skemo.persistence import save_estimator
-
-        save_estimator(self, save_directory, card=card)
-
-    def push_to_hub(self, repo_id, **kwargs):
-        """Upload the fitted estimator to a Hugging Face Hub repository.
-
-        See :func:`skemo.hub.push_to_hub` for the keywords (``token``,
-        ``private``, ``revision``, ``commit_message``, ``create_pr``, ``card``).
-
-        Returns
-        -------
-        huggingface_hub.CommitInfo
-        """
-        from skemo.hub import push_to_hub
-
-        return push_to_hub(self, repo_id, **kwargs)
-
-    @classmethod
-    def from_pretrained(cls, name_or_path, **kwargs):
-        """Load a saved estimator from a directory or a Hub id (``"org/name"``).
-
-        See :func:`skemo.hub.from_pretrained` for the keywords (``revision``,
-        ``token``, ``cache_dir``, ``local_files_only``, ``device``).
-
-        Raises
-        ------
-        TypeError
-            If the saved estimator is not an instance of this class.
-        """
-        from skemo.hub import from_pretrained
-
-        est = from_pretrained(name_or_path, **kwargs)
-        if not isinstance(est, cls):
-            raise TypeError(f"{name_or_path} holds a {type(est).__name__}, not a "
-                            f"{cls.__name__}; load it with skemo.load or "
-                            f"{type(est).__name__}.from_pretrained.")
-        return est
 
     def __setstate__(self, state):
         requested = state["device"]

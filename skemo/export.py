@@ -123,7 +123,7 @@ def export_transformers(est, directory):
     from safetensors.torch import save_file
     from sklearn.utils.validation import check_is_fitted
 
-    from skemo.methods import FineTunedEmotionClassifier
+    from skemo.methods.finetuned import FineTunedEmotionClassifier
     from skemo.utils._onnx import exportable_copy
 
     if not isinstance(est, FineTunedEmotionClassifier):

@@ -310,6 +310,12 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
     """
 
     method_key = "definition_auxiliary"
+    #: Parameter sets and ``module__*`` values of the estimator checks
+    #: (:func:`skemo.utils.estimator_checks.instances`).
+    _estimator_check_params = ({"aux_tasks": ("cdp",)}, {"aux_tasks": ("mlm",)},
+                               {"aux_tasks": ("cdp", "mlm")},
+                               {"aux_tasks": ("cdp",), "freeze_encoder": True})
+    _estimator_check_module_params = {"module__dropout": 0.2}
     module = DefinitionAuxiliaryModel
     criterion = ClassificationLoss
     needs_token_ids = (

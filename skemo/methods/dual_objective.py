@@ -190,6 +190,11 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
     """
 
     method_key = "dual_objective"
+    #: Parameter sets and ``module__*`` values of the estimator checks
+    #: (:func:`skemo.utils.estimator_checks.instances`).
+    _estimator_check_params = ({"score_from": "head"}, {"score_from": "similarity"},
+                               {"score_from": "mean"}, {"freeze_encoder": True})
+    _estimator_check_module_params = {"module__dropout": 0.2}
     module = DualObjectiveModel
     criterion = DualObjectiveLoss
 

@@ -328,6 +328,10 @@ class MultiHeadValenceClassifier(EmotionClassifierBase):
     """
 
     method_key = "multihead_valence"
+    #: Parameter sets and ``module__*`` values of the estimator checks
+    #: (:func:`skemo.utils.estimator_checks.instances`).
+    _estimator_check_params = ({}, {"gating": True}, {"freeze_encoder": True})
+    _estimator_check_module_params = {"gating": True, "module__gate_dim": 16}
     module = MultiHeadValenceModel
     criterion = MultiHeadValenceLoss
 

@@ -205,6 +205,10 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
     """
 
     method_key = "similarity"
+    #: Parameter sets and ``module__*`` values of the estimator checks
+    #: (:func:`skemo.utils.estimator_checks.instances`).
+    _estimator_check_params = ({}, {"freeze_encoder": True}, {"lora_r": 2})
+    _estimator_check_module_params = {}
     module = SimilarityModel
     criterion = SimilarityLoss
 
