@@ -72,6 +72,7 @@ from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.history import History
 from skorch.utils import to_numpy
 
+from skemo._estimator.prediction import decide
 from skemo.persistence import (
     read_metadata,
     recover_directory,
@@ -80,7 +81,7 @@ from skemo.persistence import (
     write_directory_atomically,
     write_estimator_files,
 )
-from skemo.thresholds import apply_thresholds, tune_thresholds
+from skemo.thresholds import tune_thresholds
 
 #: Files a ``last`` checkpoint holds beyond an ordinary save.
 OPTIMIZER_FILE = "optimizer.pt"
@@ -156,15 +157,10 @@ def validation_macro_f1(net, X, y):
     """
     proba = net.proba_from_output(net.forward(X))
     y = np.asarray(y)
-    if not net.multilabel_:
-        return f1_score(y, proba.argmax(axis=1), average="macro", zero_division=0)
-    if net.threshold == "tuned":
-        thresholds = tune_thresholds(y, proba)
-    else:
-        thresholds = net.threshold
-    return f1_score(
-        y, apply_thresholds(proba, thresholds), average="macro", zero_division=0
-    )
+    tuned = net.multilabel_ and net.threshold == "tuned"
+    thresholds = tune_thresholds(y, proba) if tuned else net.threshold
+    pred = decide(proba, net.target_encoder_, thresholds, encoded=True)
+    return f1_score(y, pred, average="macro", zero_division=0)
 
 
 def fit_fingerprint(net, texts, Y):
