@@ -69,7 +69,7 @@ class EmotionModule(nn.Module):
     def calibration_parameters(self):
         """Parameters that only calibrate probabilities (default: none).
 
-        They train at :data:`skemo.base.CALIBRATION_LR` without weight decay.
+        They train at :data:`~skemo._estimator.training.CALIBRATION_LR` without weight decay.
         """
         return []
 
