@@ -3,7 +3,8 @@
 import numpy as np
 from sklearn.metrics import f1_score
 
-from skemo.thresholds import apply_thresholds, tune_thresholds
+from skemo._estimator.prediction import decide
+from skemo.thresholds import tune_thresholds
 
 
 def validation_macro_f1(net, X, y):
@@ -15,15 +16,10 @@ def validation_macro_f1(net, X, y):
     """
     proba = net.proba_from_output(net.forward(X))
     y = np.asarray(y)
-    if not net.multilabel_:
-        return f1_score(y, proba.argmax(axis=1), average="macro", zero_division=0)
-    if net.threshold in ("tuned", "auto"):
-        thresholds = tune_thresholds(y, proba)
-    else:
-        thresholds = net.threshold
-    return f1_score(
-        y, apply_thresholds(proba, thresholds), average="macro", zero_division=0
-    )
+    tuned = net.multilabel_ and net.threshold in ("tuned", "auto")
+    thresholds = tune_thresholds(y, proba) if tuned else net.threshold
+    pred = decide(proba, net.target_encoder_, thresholds, encoded=True)
+    return f1_score(y, pred, average="macro", zero_division=0)
 
 
 def prediction_confidence(proba, multilabel):

@@ -88,10 +88,8 @@ class LabelTextClassifierBase(EmotionClassifierBase):
         names = list(labels)
         descriptions = labels if isinstance(labels, dict) else self.label_descriptions
         ids, mask = self._tokenized_label_texts(names, descriptions)
-        self.module_.eval()
+        module = self.module_.eval()
         with torch.inference_mode(), self._autocast():
-            embeddings = self.module_.encode_labels(ids.to(self.device_),
-                                                    mask.to(self.device_))
-        with self.module_.labels_replaced(embeddings):
-            return self._predict_proba_texts(X, n_labels=len(names))
-
+            embeddings = module.encode_labels(ids.to(self.device_), mask.to(self.device_))
+        scorer = self._prediction_module(self.precision).with_labels(embeddings)
+        return self._predict_texts(X, self.proba_from_output, module=scorer)

@@ -5,7 +5,6 @@ Fine-Grained Emotion Classification", preprint (Zenodo, version v1, 1 January
 2026; the similarity-only model is its first stage).
 """
 
-import contextlib
 from numbers import Real
 
 import torch
@@ -31,7 +30,7 @@ class SimilarityModel(LabelTextModel):
     units ``c_l`` (starting at 0.5: a label is likely when its cosine passes
     0.5) as calibration parameters, at their own learning rate (see
     :meth:`calibration_parameters`). Labels scored in place of the training
-    ones (:meth:`labels_replaced`, open vocabulary) get the mean offset.
+    ones (:meth:`with_labels`, open vocabulary) get the mean offset.
 
     Parameters
     ----------
@@ -78,15 +77,11 @@ class SimilarityModel(LabelTextModel):
         offset = self.offset.mean() if self._other_labels else self.offset
         return s - offset / self.temperature
 
-    @contextlib.contextmanager
-    def labels_replaced(self, label_embeddings):
-        """Score against other label embeddings, with the mean offset."""
-        self._other_labels = True
-        try:
-            with super().labels_replaced(label_embeddings):
-                yield
-        finally:
-            self._other_labels = False
+    def with_labels(self, label_embeddings):
+        """This module scoring against other labels, with the mean offset (see the base)."""
+        view = super().with_labels(label_embeddings)
+        view._other_labels = True
+        return view
 
     def forward(self, input_ids, attention_mask):
         s = self.similarity(self.encode_texts(input_ids, attention_mask))
