@@ -148,13 +148,26 @@ def export_transformers(est, directory):
     state = {f"encoder.{key}": value.contiguous()
              for key, value in backbone.state_dict().items()}
     head = est.module_.head
-    state["classifier.weight"] = head.weight.detach().cpu().float().contiguous()
-    state["classifier.bias"] = head.bias.detach().cpu().float().contiguous()
+    # calibration temperatures divide the logits: folded into the head's weights
+    scale = 1 / _temperatures(est)
+    state["classifier.weight"] = (head.weight.detach().cpu().float()
+                                  * scale[:, None]).contiguous()
+    state["classifier.bias"] = (head.bias.detach().cpu().float() * scale).contiguous()
     save_file(state, str(directory / "model.safetensors"), metadata={"format": "pt"})
     (directory / _MODELING_FILE).write_text(
         _MODELING_CODE.replace("{model_type}", config.model_type), encoding="utf-8")
     est.tokenizer_.save_pretrained(directory)
     return directory
+
+
+def _temperatures(est):
+    """The calibration temperatures of ``est`` as a float32 tensor (ones without any)."""
+    import torch
+
+    temperatures = getattr(est, "temperatures_", None)
+    if temperatures is None:
+        return torch.ones(len(est.classes_))
+    return torch.as_tensor(np.asarray(temperatures, dtype=np.float32))
 
 
 def _probability_graph(est):
@@ -165,14 +178,17 @@ def _probability_graph(est):
 
     module = exportable_copy(est.module_)
     scores_from_output, multilabel = est.scores_from_output, est.multilabel_
+    temperatures = _temperatures(est)
 
     class ProbabilityGraph(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.module = module
+            self.register_buffer("temperatures", temperatures)
 
         def forward(self, input_ids, attention_mask):
             scores = scores_from_output(self.module(input_ids, attention_mask)).float()
+            scores = scores / self.temperatures  # calibration (1 where there is none)
             return torch.sigmoid(scores) if multilabel else torch.softmax(scores, -1)
 
     return ProbabilityGraph().eval()

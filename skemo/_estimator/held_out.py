@@ -16,7 +16,7 @@ from skemo.calibration import (
     fit_temperatures,
     held_out_log_loss_gain,
     log_loss_of,
-    proba_from_scores,
+    scores_from_proba,
 )
 from skemo.thresholds import apply_thresholds, tune_thresholds
 from skemo.utils._precision import tuning_precision
@@ -36,14 +36,12 @@ class HeldOutMixin:
         if self.validation_indices_ is None:
             return
         valid = self.validation_indices_
-        scores = self._predict_texts(
-            [texts[i] for i in valid],
-            lambda output: self.scores_from_output(output).float().cpu().numpy(),
-            precision=tuning_precision(self.precision, self.device_))
-        self.temperatures_ = self._fit_temperatures(scores, Y[valid])
+        proba = self._predict_texts([texts[i] for i in valid], self.proba_from_output,
+                                    precision=tuning_precision(self.precision, self.device_))
+        self.temperatures_ = self._fit_temperatures(
+            scores_from_proba(proba, self.multilabel_), Y[valid])
         if self.multilabel_:
-            calibrated = scores if self.temperatures_ is None else scores / self.temperatures_
-            proba = proba_from_scores(calibrated, multilabel=True)
+            proba = self._calibrated(proba)
             self.thresholds_ = tune_thresholds(Y[valid], proba, default=0.5)
             self._check_predicted_rates(Y, proba)
 

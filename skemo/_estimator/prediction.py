@@ -29,6 +29,7 @@ from sklearn.metrics import f1_score
 from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
+from skemo.calibration import proba_from_scores, scores_from_proba
 from skemo.thresholds import apply_thresholds
 from skemo.utils._validation import check_texts
 
@@ -212,12 +213,8 @@ class PredictionMixin:
         return output[0] if isinstance(output, tuple) else output
 
     def proba_from_output(self, output):
-        """Probabilities (numpy, float32) from a module output, calibrated where
-        ``temperatures_`` is set (:mod:`skemo.calibration`)."""
+        """Probabilities (numpy, float32) from a module output, before calibration."""
         scores = self.scores_from_output(output).float()
-        temperatures = getattr(self, "temperatures_", None)
-        if temperatures is not None:
-            scores = scores / torch.as_tensor(temperatures, device=scores.device)
         proba = torch.sigmoid(scores) if self.multilabel_ else torch.softmax(scores, -1)
         return proba.cpu().numpy()
 
@@ -234,7 +231,21 @@ class PredictionMixin:
             Independent sigmoid probabilities (multi-label), or a softmax
             distribution per row (single-label).
         """
-        return self._predict_texts(X, self.proba_from_output)
+        return self._calibrated(self._predict_texts(X, self.proba_from_output))
+
+    def _calibrated(self, proba):
+        """``proba`` rescaled by the fitted temperatures, where there are some.
+
+        The temperatures divide the scores behind the probabilities (their
+        log-odds, or log-probabilities for a softmax), so they apply to
+        whatever view a method computes its probabilities from
+        (:mod:`skemo.calibration`).
+        """
+        temperatures = getattr(self, "temperatures_", None)
+        if temperatures is None:
+            return proba
+        scores = scores_from_proba(proba, self.multilabel_) / temperatures
+        return proba_from_scores(scores, self.multilabel_).astype(np.float32)
 
     def transform(self, X: Sequence[str]) -> np.ndarray:
         """The pooled text embeddings of the fitted encoder, one row per text.

@@ -234,8 +234,9 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
     pairs, so dividing by :math:`L'` puts both on the same scale per text
     (unscaled, CDP's encoder gradient was 8x the primary one on GoEmotions).
     Prediction uses the primary head alone, on the text
-    alone; the paper thresholds its probabilities at 0.3, this estimator's
-    default ``threshold``.
+    alone; the paper thresholds its probabilities at 0.3 (``threshold=0.3``),
+    while the default, ``"auto"``, tunes per-label thresholds on the
+    validation split as every estimator does.
 
     Parameters
     ----------
@@ -261,7 +262,6 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
     label_descriptions : dict of str to str, or None, default=None
         Definitions that override skemo's built-in ones, keyed by label name.
         Labels without any definition use their name (with a warning).
-    threshold : float or "tuned", default=0.3
     **kwargs
         Parameters of :class:`~skemo.base.EmotionClassifierBase`; the primary
         head's dropout is ``module__dropout`` (default 0.1).
@@ -340,7 +340,6 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
         aux_tasks=("cdp",),
         mlm_probability=0.15,
         label_descriptions=None,
-        threshold=0.3,
         **kwargs,
     ):
         self.aux_prob = aux_prob
@@ -348,7 +347,7 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
         self.aux_tasks = aux_tasks
         self.mlm_probability = mlm_probability
         self.label_descriptions = label_descriptions
-        super().__init__(encoder, threshold=threshold, **kwargs)
+        super().__init__(encoder, **kwargs)
 
     def _check_parameters(self):
         super()._check_parameters()

@@ -162,7 +162,7 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
     ``b_l`` per label; it makes each label's score comparable across texts
     (the contrastive loss alone ignores a shift of all of a text's scores),
     and probabilities are ``sigmoid(s(x, l) - b_l)``, then per-label
-    thresholds (``threshold="tuned"`` is the default). Single-label
+    thresholds (tuned, with the default ``threshold="auto"``). Single-label
     probabilities are ``softmax(s)``. Scores are computed in float32, outside
     autocast. Label embeddings are computed once per training step (with
     gradients) and cached for prediction. Because labels are texts,
@@ -177,7 +177,6 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
         Weight of the sigmoid (per-label BCE) term, multi-label only. With 0
         the contrastive loss trains alone and the offsets stay at 0.5 (in
         cosine units), so only tuned thresholds make the probabilities usable.
-    threshold : float or "tuned", default="tuned"
     **kwargs
         Parameters of :class:`~skemo.methods._label_text.LabelTextClassifierBase`
         and :class:`~skemo.base.EmotionClassifierBase`.
@@ -214,10 +213,10 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
     }
 
     def __init__(self, encoder=DEFAULT_ENCODER, *, temperature=0.05, sigmoid_weight=0.1,
-                 threshold="tuned", **kwargs):
+                 **kwargs):
         self.temperature = temperature
         self.sigmoid_weight = sigmoid_weight
-        super().__init__(encoder, threshold=threshold, **kwargs)
+        super().__init__(encoder, **kwargs)
 
     def _module_kwargs(self):
         return {**super()._module_kwargs(), "temperature": self.temperature}
