@@ -47,9 +47,10 @@ def tune_thresholds(y_true: ArrayLike, y_proba: ArrayLike, *, default: float = 0
     to 0.08 over unshrunk thresholds, and on all 5,426 it costs nothing. A
     threshold far below the pooled one thus needs many positives to back it:
     the role of the "fbr" lower bound of Fan and Lin (2007), which keeps a
-    label at a safe threshold when its own tuned F1 rests on too little data. On calibrated probabilities the
-    F1-optimal threshold is half the best achievable F1 (Lipton, Elkan and
-    Naryanaswamy, 2014), so pooled thresholds compare across labels.
+    label at a safe threshold when its own tuned F1 rests on too little
+    data. On calibrated probabilities the F1-optimal threshold is half the
+    best achievable F1 (Lipton, Elkan and Naryanaswamy, 2014), so pooled
+    thresholds compare across labels.
 
     Parameters
     ----------
