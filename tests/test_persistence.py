@@ -156,15 +156,16 @@ def test_a_crash_mid_save_leaves_the_previous_save(saved, tmp_path, monkeypatch)
         raise OSError("disk full")
 
     monkeypatch.setattr(safetensors_torch, "save_model", crash)
+    saved_threshold = est.threshold
     est.set_params(threshold=0.3)
     try:
         with pytest.raises(OSError, match="disk full"):
             est.save(target)
     finally:
-        est.set_params(threshold=0.5)
+        est.set_params(threshold=saved_threshold)
     assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
-    assert skemo.load(target).threshold == 0.5
+    assert skemo.load(target).threshold == saved_threshold != 0.3
 
 
 def test_concurrent_writers_take_turns(saved, tmp_path):

@@ -77,4 +77,4 @@ class HeldOutMixin:
                 f"are predicted far more or less often than their training prevalence "
                 f"says: {', '.join(names)}. Their thresholds may not hold on new texts; "
                 "more labelled texts for them, or a float threshold, would help.",
-                UserWarning, stacklevel=3)
+                UserWarning, stacklevel=4)

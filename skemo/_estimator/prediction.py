@@ -233,17 +233,26 @@ class PredictionMixin:
         """
         return self._calibrated(self._predict_texts(X, self.proba_from_output))
 
-    def _calibrated(self, proba):
+    def _calibrated(self, proba, labels=None):
         """``proba`` rescaled by the fitted temperatures, where there are some.
 
         The temperatures divide the scores behind the probabilities (their
         log-odds, or log-probabilities for a softmax), so they apply to
         whatever view a method computes its probabilities from
-        (:mod:`skemo.calibration`).
+        (:mod:`skemo.calibration`). ``labels`` names the columns when they
+        are not ``classes_`` (open-vocabulary scoring): a label seen in
+        training (a class or its name) keeps its temperature, any other
+        takes their geometric mean.
         """
         temperatures = getattr(self, "temperatures_", None)
         if temperatures is None:
             return proba
+        if labels is not None:
+            own = {**dict(zip(np.asarray(self.classes_).tolist(), temperatures)),
+                   **dict(zip(self.label_names_, temperatures))}
+            pooled = float(np.exp(np.mean(np.log(temperatures))))
+            temperatures = np.array([own.get(name, pooled) for name in labels],
+                                    dtype=np.float32)
         scores = scores_from_proba(proba, self.multilabel_) / temperatures
         return proba_from_scores(scores, self.multilabel_).astype(np.float32)
 
