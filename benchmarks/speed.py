@@ -68,13 +68,14 @@ from sklearn.model_selection import GridSearchCV, KFold
 
 from skemo import FineTunedEmotionClassifier
 from skemo.datasets import DATASETS, load_goemotions
+from skemo.hub import load
 from skemo.nn.encoder import (
     DEFAULT_ENCODER,
     load_backbone,
     load_tokenizer,
     resolve_encoder,
 )
-from skemo.persistence import load, resolved_precision
+from skemo.persistence import resolved_precision
 from skemo.thresholds import apply_thresholds, tune_thresholds
 from skemo.utils._onnx import quantize_file, session
 from skemo.utils._precision import resolve_device

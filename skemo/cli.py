@@ -252,8 +252,7 @@ def load_model(reference, device=None):
     """
     from pathlib import Path
 
-    from skemo.hub import PRETRAINED_MODELS, pretrained
-    from skemo.persistence import load
+    from skemo.hub import PRETRAINED_MODELS, load, pretrained
     from skemo.utils._validation import check_device
 
     if device is not None:

@@ -123,7 +123,7 @@ def export_transformers(est, directory):
     from safetensors.torch import save_file
     from sklearn.utils.validation import check_is_fitted
 
-    from skemo.methods import FineTunedEmotionClassifier
+    from skemo.methods.finetuned import FineTunedEmotionClassifier
     from skemo.utils._onnx import exportable_copy
 
     if not isinstance(est, FineTunedEmotionClassifier):
@@ -148,13 +148,26 @@ def export_transformers(est, directory):
     state = {f"encoder.{key}": value.contiguous()
              for key, value in backbone.state_dict().items()}
     head = est.module_.head
-    state["classifier.weight"] = head.weight.detach().cpu().float().contiguous()
-    state["classifier.bias"] = head.bias.detach().cpu().float().contiguous()
+    # calibration temperatures divide the logits: folded into the head's weights
+    scale = 1 / _temperatures(est)
+    state["classifier.weight"] = (head.weight.detach().cpu().float()
+                                  * scale[:, None]).contiguous()
+    state["classifier.bias"] = (head.bias.detach().cpu().float() * scale).contiguous()
     save_file(state, str(directory / "model.safetensors"), metadata={"format": "pt"})
     (directory / _MODELING_FILE).write_text(
         _MODELING_CODE.replace("{model_type}", config.model_type), encoding="utf-8")
     est.tokenizer_.save_pretrained(directory)
     return directory
+
+
+def _temperatures(est):
+    """The calibration temperatures of ``est`` as a float32 tensor (ones without any)."""
+    import torch
+
+    temperatures = getattr(est, "temperatures_", None)
+    if temperatures is None:
+        return torch.ones(len(est.classes_))
+    return torch.as_tensor(np.asarray(temperatures, dtype=np.float32))
 
 
 def _probability_graph(est):
@@ -165,14 +178,17 @@ def _probability_graph(est):
 
     module = exportable_copy(est.module_)
     scores_from_output, multilabel = est.scores_from_output, est.multilabel_
+    temperatures = _temperatures(est)
 
     class ProbabilityGraph(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.module = module
+            self.register_buffer("temperatures", temperatures)
 
         def forward(self, input_ids, attention_mask):
             scores = scores_from_output(self.module(input_ids, attention_mask)).float()
+            scores = scores / self.temperatures  # calibration (1 where there is none)
             return torch.sigmoid(scores) if multilabel else torch.softmax(scores, -1)
 
     return ProbabilityGraph().eval()
@@ -188,7 +204,8 @@ def export_onnx(est, directory, *, opset_version=17, quantize=False):
         Created if missing; receives ``model.onnx`` (inputs ``input_ids`` and
         ``attention_mask``, int64 ``(batch, tokens)``; output
         ``probabilities``, float32 ``(batch, labels)``), ``tokenizer/`` and
-        ``skemo_onnx.json`` (labels, thresholds, ``max_length``).
+        ``skemo_onnx.json`` (labels, the kind of ``y`` the estimator was
+        fitted on, thresholds, ``max_length``).
     opset_version : int, default=17
     quantize : bool, default=False
         Store ``model.onnx`` with int8 weights, quantised by onnxruntime's
@@ -224,11 +241,14 @@ def export_onnx(est, directory, *, opset_version=17, quantize=False):
         exported.unlink()
     est.tokenizer_.save_pretrained(directory / "tokenizer")
     thresholds = getattr(est, "thresholds_", None)
+    targets = est.target_encoder_
     meta = {"class": type(est).__name__, "label_names": list(est.label_names_),
             "multilabel": bool(est.multilabel_), "max_length": int(est.max_length),
             "batch_size": int(est.batch_size),
             "threshold": est.threshold, "quantized": bool(quantize),
-            "thresholds": None if thresholds is None else np.asarray(thresholds).tolist()}
+            "thresholds": None if thresholds is None else np.asarray(thresholds).tolist(),
+            "target": {"kind": targets.kind, "classes": targets.classes_.tolist(),
+                       "label_names": targets.label_names_}}
     (directory / _ONNX_META).write_text(json.dumps(meta, indent=2))
     return directory
 
@@ -236,8 +256,10 @@ def export_onnx(est, directory, *, opset_version=17, quantize=False):
 class ONNXEmotionClassifier:
     """Predict with an :func:`export_onnx` directory through ``onnxruntime``.
 
-    Tokenisation is skemo's (the same truncation to ``max_length``); texts
-    are scored in batches padded to their longest text.
+    Tokenisation is skemo's (the same truncation to ``max_length``), and so
+    is the rest of the way to an answer: texts are scored in length-sorted
+    batches padded to their longest text, and ``predict`` answers as the
+    exported estimator's does, in the kind of ``y`` it was fitted on.
 
     Parameters
     ----------
@@ -263,6 +285,7 @@ class ONNXEmotionClassifier:
         from transformers import AutoTokenizer
 
         from skemo.utils._onnx import session
+        from skemo.utils._targets import TargetConverter
 
         directory = Path(directory)
         meta = json.loads((directory / _ONNX_META).read_text())
@@ -273,38 +296,45 @@ class ONNXEmotionClassifier:
         self.threshold = meta["threshold"]
         self.thresholds_ = (None if meta["thresholds"] is None
                             else np.asarray(meta["thresholds"], dtype=np.float64))
+        # directories exported before the target kind was recorded answer in label names
+        names = meta["label_names"]
+        target = meta.get("target", {"kind": "label_lists" if self.multilabel_ else "single",
+                                     "classes": names, "label_names": names})
+        self.target_encoder_ = TargetConverter.from_state(
+            target["kind"], target["classes"], target["label_names"])
         self.tokenizer_ = AutoTokenizer.from_pretrained(directory / "tokenizer")
         self.session_ = session(directory / _ONNX_FILE, providers)
 
     def predict_proba(self, X):
         """Label probabilities, ``(n_texts, n_labels)`` float32, as the estimator's."""
-        from skemo.utils._text_data import tokenize_texts
+        from torch.utils.data import DataLoader
+
+        from skemo._estimator.prediction import predict_in_batches
+        from skemo.utils._text_data import PadCollator, TextDataset, tokenize_texts
         from skemo.utils._validation import check_texts
 
-        texts = check_texts(X)
-        rows = tokenize_texts(self.tokenizer_, texts, self.max_length)
-        order = np.argsort([len(row) for row in rows], kind="stable")
-        proba = np.empty((len(texts), len(self.label_names_)), dtype=np.float32)
-        pad = self.tokenizer_.pad_token_id or 0
-        for start in range(0, len(texts), self.batch_size):
-            batch = order[start:start + self.batch_size]
-            width = max(len(rows[i]) for i in batch)
-            ids = np.full((len(batch), width), pad, dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for k, i in enumerate(batch):
-                ids[k, :len(rows[i])] = rows[i]
-                mask[k, :len(rows[i])] = 1
-            proba[batch] = self.session_.run(
-                ["probabilities"], {"input_ids": ids, "attention_mask": mask})[0]
-        return proba
+        dataset = TextDataset(tokenize_texts(self.tokenizer_, check_texts(X), self.max_length))
+        collate = PadCollator(self.tokenizer_.pad_token_id or 0)
+
+        def batches(ordered):
+            return DataLoader(ordered, batch_size=self.batch_size, collate_fn=collate)
+
+        def run(batch):
+            feed = {name: batch[name].numpy() for name in ("input_ids", "attention_mask")}
+            return self.session_.run(["probabilities"], feed)[0]
+
+        return predict_in_batches(dataset, batches, run)
 
     def predict(self, X):
-        """The predicted labels of each text: lists of names (multi-label), or names."""
-        from skemo.thresholds import apply_thresholds
+        """Predict labels, in the same kind of ``y`` the exported estimator was fitted on.
 
-        proba = self.predict_proba(X)
-        if not self.multilabel_:
-            return [self.label_names_[j] for j in proba.argmax(axis=1)]
-        thresholds = self.thresholds_ if self.threshold == "tuned" else float(self.threshold)
-        chosen = apply_thresholds(proba, thresholds)
-        return [[self.label_names_[j] for j in np.flatnonzero(row)] for row in chosen]
+        Returns
+        -------
+        ndarray or list of lists
+            An indicator matrix, label lists or labels, as ``y`` was.
+        """
+        from skemo._estimator.prediction import decide, thresholds_for
+
+        thresholds = (thresholds_for(self.threshold, self.thresholds_, len(self.label_names_))
+                      if self.multilabel_ else None)
+        return decide(self.predict_proba(X), self.target_encoder_, thresholds)

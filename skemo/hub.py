@@ -9,8 +9,9 @@ card ``README.md``). Downloads and uploads go through ``huggingface_hub``
 (``HF_HOME``/``HF_HUB_CACHE``), its tokens (``HF_TOKEN``, ``hf auth login``)
 and its offline mode (``HF_HUB_OFFLINE=1``).
 
-- :func:`from_pretrained`: a local directory or a Hub id (``"org/name"``);
-  ``skemo.load`` and ``Estimator.from_pretrained`` call it;
+- :func:`load` (``skemo.load``) and :func:`from_pretrained`: a local
+  directory or a Hub id (``"org/name"``), through
+  ``EmotionClassifierBase.from_pretrained``, which imports the saved class;
 - :func:`push_to_hub`: upload a fitted estimator (``est.push_to_hub``);
 - :func:`pretrained`: the models that ship inside the package (see
   :data:`PRETRAINED_MODELS`), usable offline without training;
@@ -25,16 +26,17 @@ megabytes.
 
 import copy
 import json
-import re
 import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
+from skemo.base import EmotionClassifierBase
+from skemo.model_card import write_model_card
+from skemo.nn.encoder import DEFAULT_ENCODER, load_backbone
+from skemo.persistence import is_hub_id, read_metadata, resolve_model_path
 from skemo.utils._package_data import DATA_DIR
 
-__all__ = ["PRETRAINED_MODELS", "from_pretrained", "is_hub_id", "load_bundled",
+__all__ = ["PRETRAINED_MODELS", "from_pretrained", "is_hub_id", "load", "load_bundled",
            "package_pretrained", "pretrained", "push_to_hub", "resolve_model_path"]
 
 #: The models bundled with skemo: name -> what it is (see :func:`pretrained`).
@@ -48,96 +50,41 @@ PRETRAINED_MODELS = {
 _BUNDLED_META, _BUNDLED_WEIGHTS, _BUNDLED_HISTORY = ("skemo.json", "adapters.safetensors",
                                                      "history.json")
 
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-
-
-def is_hub_id(name):
-    """Whether ``name`` has the form of a Hub model id, ``"org/name"``.
-
-    Examples
-    --------
-    >>> from skemo.hub import is_hub_id
-    >>> is_hub_id("skemo/goemotions-minilm"), is_hub_id("./my-model"), is_hub_id("a/b/c")
-    (True, False, False)
-    """
-    return isinstance(name, str) and bool(_HUB_ID.match(name)) and ".." not in name
-
-
-def resolve_model_path(name_or_path, *, revision=None, token=None, cache_dir=None,
-                       local_files_only=False):
-    """The local directory of a saved model: ``name_or_path`` itself, or a Hub download.
-
-    An existing local path is returned as it is. Otherwise a name of the form
-    ``"org/name"`` is downloaded with :func:`huggingface_hub.snapshot_download`
-    (or found in its cache).
+def load(path, device=None):
+    """Load an estimator saved with ``est.save(path)``.
 
     Parameters
     ----------
-    name_or_path : str or path-like
-        A local directory or a Hub model id.
-    revision : str or None, default=None
-        Branch, tag or commit of the Hub repository (None: its default branch).
-    token : str, bool or None, default=None
-        Hub token for private or gated repositories (None: the stored login).
-    cache_dir : str, path-like or None, default=None
-        The Hub cache to use (None: ``huggingface_hub``'s default).
-    local_files_only : bool, default=False
-        Only look in the cache, never on the network.
+    path : str or path-like
+        A saved model's directory, or a Hugging Face Hub id (``"org/name"``,
+        downloaded through :func:`from_pretrained`, which also takes
+        ``revision`` and ``token``).
+    device : str or None, default=None
+        Where to load the model (``"cpu"``, ``"cuda"``, ``"auto"``...). None
+        uses the saved ``device`` when this machine has it, else what is
+        available (``"auto"``): a model fitted on a GPU loads on a CPU-only
+        machine.
 
     Returns
     -------
-    pathlib.Path
+    estimator
+        Fitted, of the saved class; it predicts as the saved estimator did
+        (same precision), up to the differences between devices.
 
     Raises
     ------
     ValueError
-        If ``name_or_path`` is neither an existing path nor of the form ``"org/name"``.
-    OSError
-        If the Hub cannot provide it (offline and not cached, no such
-        repository or revision, no access); the message says which.
+        If the directory is not a complete skemo save, has an unknown
+        ``format_version``, names a class that is not a subclass of
+        :class:`~skemo.base.EmotionClassifierBase`, misses a key, or its
+        weights do not match the saved architecture.
 
     Examples
     --------
-    >>> import tempfile
-    >>> from skemo.hub import resolve_model_path
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     resolve_model_path(folder).is_dir()
-    True
+    >>> import skemo  # doctest: +SKIP
+    >>> clf = skemo.load("my-model", device="cpu")  # doctest: +SKIP
     """
-    path = Path(name_or_path)
-    if path.exists():
-        return path
-    if not is_hub_id(str(name_or_path)):
-        raise ValueError(f"{str(name_or_path)!r} is not a directory, and not a Hugging Face "
-                         "Hub id of the form 'org/name' either.")
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import (
-        GatedRepoError,
-        LocalEntryNotFoundError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
-
-    where = f"{name_or_path!r}" + (f" at revision {revision!r}" if revision else "")
-    try:
-        folder = snapshot_download(str(name_or_path), revision=revision, token=token,
-                                   cache_dir=cache_dir, local_files_only=local_files_only,
-                                   library_name="skemo")
-    except LocalEntryNotFoundError as error:
-        raise OSError(f"cannot load {where}: there is no local directory of that name, and "
-                      "it is not in the Hugging Face Hub cache while downloads are off "
-                      "(HF_HUB_OFFLINE=1, local_files_only=True, or no network). Download it "
-                      f"once online, or give a local directory. ({error})") from error
-    except GatedRepoError as error:
-        raise OSError(f"cannot load {where}: the repository is gated; accept its terms on "
-                      "the Hub and pass a token (or log in with `hf auth login`).") from error
-    except RevisionNotFoundError as error:
-        raise OSError(f"cannot load {where}: the repository has no such revision.") from error
-    except RepositoryNotFoundError as error:
-        raise OSError(f"cannot load {where}: no such Hub repository, or it is private and "
-                      "no valid token was given; pass token=... or log in with "
-                      "`hf auth login`.") from error
-    return Path(folder)
+    return EmotionClassifierBase._load(path, device=device)
 
 
 def from_pretrained(name_or_path, *, revision=None, token=None, cache_dir=None,
@@ -164,37 +111,18 @@ def from_pretrained(name_or_path, *, revision=None, token=None, cache_dir=None,
     >>> from skemo.hub import from_pretrained
     >>> clf = from_pretrained("my-org/goemotions-minilm")  # doctest: +SKIP
     """
-    from skemo.persistence import load
-
-    path = resolve_model_path(name_or_path, revision=revision, token=token,
-                              cache_dir=cache_dir, local_files_only=local_files_only)
-    return load(path, device=device)
+    return EmotionClassifierBase.from_pretrained(
+        name_or_path, revision=revision, token=token, cache_dir=cache_dir,
+        local_files_only=local_files_only, device=device)
 
 
-def push_to_hub(est, repo_id, *, token=None, private=None, revision=None,
-                commit_message=None, create_pr=False, card=None):
+def push_to_hub(est, repo_id, **kwargs):
     """Upload fitted ``est`` (a full save plus its model card) to a Hub model repository.
 
-    The repository is created when missing (:func:`huggingface_hub.create_repo`
-    with ``exist_ok=True``); the save is written to a temporary directory and
-    uploaded in one commit with :func:`huggingface_hub.upload_folder`.
-
-    Parameters
-    ----------
-    est : skemo estimator, fitted
-    repo_id : str
-        ``"org/name"``.
-    token : str, bool or None, default=None
-    private : bool or None, default=None
-        Visibility of a repository created here (None: the Hub's default).
-    revision : str or None, default=None
-        Branch to commit to.
-    commit_message : str or None, default=None
-    create_pr : bool, default=False
-        Open a pull request instead of committing to the branch.
-    card : dict or None, default=None
-        Keyword arguments of :func:`skemo.model_card.model_card` (``datasets``,
-        ``license``, ``metrics``...).
+    ``est.push_to_hub(repo_id, **kwargs)``: see
+    :meth:`~skemo.base.EmotionClassifierBase.push_to_hub` for the keywords
+    (``token``, ``private``, ``revision``, ``commit_message``, ``create_pr``,
+    ``card``).
 
     Returns
     -------
@@ -202,27 +130,10 @@ def push_to_hub(est, repo_id, *, token=None, private=None, revision=None,
 
     Examples
     --------
-    >>> clf.push_to_hub("my-org/goemotions-minilm", private=True)  # doctest: +SKIP
+    >>> from skemo.hub import push_to_hub
+    >>> push_to_hub(clf, "my-org/goemotions-minilm", private=True)  # doctest: +SKIP
     """
-    from huggingface_hub import create_repo, upload_folder
-
-    if not is_hub_id(repo_id):
-        raise ValueError(f"repo_id must be a Hub id of the form 'org/name', got {repo_id!r}.")
-    with tempfile.TemporaryDirectory() as folder:
-        save = Path(folder) / "model"
-        _save(est, save, card)
-        create_repo(repo_id, token=token, private=private, repo_type="model", exist_ok=True)
-        return upload_folder(
-            repo_id=repo_id, folder_path=save, repo_type="model", token=token,
-            revision=revision, create_pr=create_pr,
-            commit_message=commit_message or f"Upload {type(est).__name__} with skemo")
-
-
-def _save(est, path, card):
-    """``est.save(path)`` with the model card written from ``card``'s keywords."""
-    from skemo.persistence import save_estimator
-
-    save_estimator(est, path, card=card)
+    return est.push_to_hub(repo_id, **kwargs)
 
 
 # ------------------------------------------------------------ bundled models
@@ -297,47 +208,33 @@ def load_bundled(folder, *, device=None, merge_adapters=True):
     """
     from safetensors.torch import load_file
 
-    from skemo.persistence import read_metadata
-    from skemo.utils._targets import TargetConverter
-    from skemo.utils.discovery import all_estimators
-
     folder = Path(folder)
     meta = read_metadata(folder)
-    klass = dict(all_estimators())[meta["class"]]
+    klass = EmotionClassifierBase._load_class(meta["class"])
     est = klass(**{**meta["params"], "device": device or "auto"})
-    target = meta["target"]
-    converter = TargetConverter.from_state(target["kind"], target["classes"],
-                                           target["label_names"])
-    est.target_encoder_, est.classes_ = converter, converter.classes_
-    est.label_names_, est.multilabel_ = converter.label_names_, converter.multilabel
-    est.label_weights_ = None
-    requested = est.pooling
-    est.pooling = meta["pooling"]
-    try:
-        est.initialize()
-    finally:
-        est.pooling = requested
-    state = {key: value.float()
-             for key, value in load_file(str(folder / _BUNDLED_WEIGHTS)).items()}
-    trained = {n for n, p in est.module_.named_parameters() if p.requires_grad}
-    if set(state) != trained:
-        raise ValueError(f"the bundled weights in {folder} do not match the network "
-                         f"{meta['class']} builds (missing {sorted(trained - set(state))[:3]}, "
-                         f"unexpected {sorted(set(state) - trained)[:3]}).")
-    est.module_.load_state_dict(state, strict=False)
-    encoder = est._text_encoder()
-    if merge_adapters and hasattr(encoder.backbone, "merge_and_unload"):
-        # One plain encoder: faster, and what any precision (int8 included) can run.
-        encoder.backbone = encoder.backbone.merge_and_unload()
-        est.lora_r = None
-    est.thresholds_ = (None if meta["thresholds"] is None
-                       else np.asarray(meta["thresholds"], dtype=np.float64))
-    est.validation_indices_ = None
+
+    def load_trained_weights(module):
+        state = {key: value.float()
+                 for key, value in load_file(str(folder / _BUNDLED_WEIGHTS)).items()}
+        trained = {n for n, p in module.named_parameters() if p.requires_grad}
+        if set(state) != trained:
+            raise ValueError(f"the bundled weights in {folder} do not match the network "
+                             f"{meta['class']} builds (missing "
+                             f"{sorted(trained - set(state))[:3]}, unexpected "
+                             f"{sorted(set(state) - trained)[:3]}).")
+        module.load_state_dict(state, strict=False)
+        encoder = est._text_encoder()
+        if merge_adapters and hasattr(encoder.backbone, "merge_and_unload"):
+            # One plain encoder: faster, and what any precision (int8 included) can run.
+            encoder.backbone = encoder.backbone.merge_and_unload()
+            est.lora_r = None
+
+    # The frozen encoder weights are the installed encoder's: only the pooling is the save's.
+    est._restore_fitted_state(folder, meta, load_trained_weights, pooling=meta["pooling"])
     if (folder / _BUNDLED_HISTORY).is_file():
         from skorch.history import History
 
         est.history_ = History.from_file(str(folder / _BUNDLED_HISTORY))
-    est._on_fit_end()
     return est
 
 
@@ -381,10 +278,6 @@ def package_pretrained(est, name, *, directory=None, datasets=None, metrics=None
     import torch
     from safetensors.torch import save_file
 
-    from skemo.model_card import write_model_card
-    from skemo.nn.encoder import DEFAULT_ENCODER, load_backbone
-    from skemo.persistence import write_estimator_files
-
     if est.encoder != DEFAULT_ENCODER:
         raise ValueError(f"only models on the default encoder {DEFAULT_ENCODER!r} can be "
                          f"bundled; this one uses {est.encoder!r}.")
@@ -403,7 +296,7 @@ def package_pretrained(est, name, *, directory=None, datasets=None, metrics=None
     folder = Path(directory) if directory is not None else _bundled_dir(name)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        write_estimator_files(est, Path(tmp))
+        est._save_pretrained(tmp)
         meta = json.loads((Path(tmp) / "skemo.json").read_text())
     # Predict in the best precision of the machine it runs on, on any device.
     shipped = {"precision": "auto", "device": "auto", "verbose": 0}

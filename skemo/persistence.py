@@ -5,16 +5,28 @@ A saved estimator is a directory:
 - ``skemo.json``: the format version, the estimator class, every parameter
   that JSON can hold (``get_params(deep=False)``: the constructor's, and the
   prefixed skorch ones such as ``module__dropout`` or ``criterion__alpha``),
-  the resolved ``precision``, the labels, thresholds and the resolved pooling;
+  the resolved ``precision``, the labels, thresholds, calibration temperatures
+  and the resolved pooling;
 - ``encoder/config.json``: the backbone's ``transformers`` config, so the
   architecture is rebuilt without the original checkpoint or any network;
 - ``tokenizer/``: the tokenizer files;
 - ``model.safetensors``: every weight of the trained network;
 - ``README.md``: the model card (:mod:`skemo.model_card`), for the Hub.
 
-Loading reads JSON and safetensors only, so it never executes code from the
-file. (``joblib``/pickle files of estimators also work, but must only be
-loaded from trusted sources: unpickling can run arbitrary code.)
+The estimator class is stored as ``module:qualname`` (format 3; formats 1
+and 2 stored the bare class name of a skemo estimator, which still loads),
+so a method defined in any importable package saves and loads. Loading
+imports that module and accepts only a subclass of
+:class:`~skemo.base.EmotionClassifierBase`; otherwise it reads JSON and
+safetensors only, so it never executes code from the file. (``joblib``/pickle
+files of estimators also work, but must only be loaded from trusted sources:
+unpickling can run arbitrary code.)
+
+This module is the format: what a save holds and how it is written and
+read. Estimators save and load themselves through it, with the hooks of
+``skemo._persistence_hooks.PretrainedMixin`` (``_save_pretrained``,
+``_from_pretrained``); :func:`skemo.load` and :mod:`skemo.hub` build on
+those. It imports no estimator module.
 
 Atomic saves
 ------------
@@ -31,6 +43,7 @@ deleted by the next write.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import inspect
 import json
 import os
@@ -39,16 +52,18 @@ import shutil
 import socket
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from skemo.base import EmotionClassifierBase
+from skemo.model_card import write_model_card
+from skemo.utils import _precision
+from skemo.utils._validation import check_device
+from skemo.utils.discovery import all_estimators
 
-FORMAT_VERSION = 2
-#: Versions :func:`load` reads: 1 lacked the prefixed parameters (module__* ...).
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+#: Versions :func:`skemo.load` reads: 1 lacked the prefixed parameters (module__* ...);
+#: 1 and 2 name the class by its bare name, 3 by ``module:qualname``.
+READABLE_VERSIONS = (1, 2, 3)
 _FILES = ("skemo.json", "encoder/config.json", "model.safetensors")
 #: Parameters that never change what a fitted model computes, so are not warned about
 #: when they cannot be saved.
@@ -271,19 +286,31 @@ def resolved_precision(precision, device):
         return precision
     import torch
 
-    from skemo.utils._precision import autocast_dtype, quantizes
-
-    if quantizes(precision, device):
+    if _precision.quantizes(precision, device):
         return "int8"
-    dtype = autocast_dtype(precision, device)
+    dtype = _precision.autocast_dtype(precision, device)
     return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
 
 
 # ------------------------------------------------------------------ save
+def class_path(klass):
+    """``klass`` as a save names it: ``"module:qualname"``.
+
+    Examples
+    --------
+    >>> from collections import OrderedDict
+    >>> from skemo.persistence import class_path
+    >>> class_path(OrderedDict)
+    'collections:OrderedDict'
+    """
+    return f"{klass.__module__}:{klass.__qualname__}"
+
+
 def write_estimator_files(est, path, card=None):
     """Write the files of a save of fitted ``est`` into the existing directory ``path``.
 
     ``card``: keyword arguments of :func:`skemo.model_card.model_card` for ``README.md``.
+    Estimators call it from their ``_save_pretrained`` hook.
     """
     import warnings
 
@@ -303,27 +330,28 @@ def write_estimator_files(est, path, card=None):
     params["precision"] = resolved_precision(est.precision, est.device_)
     encoder = est.target_encoder_
     thresholds = getattr(est, "thresholds_", None)  # absent in mid-fit checkpoints
+    temperatures = getattr(est, "temperatures_", None)
     meta = {
         "format_version": FORMAT_VERSION,
-        "class": type(est).__name__,
+        "class": class_path(type(est)),
         "params": params,
         "pooling": est.module_.encoder.pooling,
         "target": {"kind": encoder.kind, "classes": encoder.classes_.tolist(),
                    "label_names": encoder.label_names_},
         "thresholds": None if thresholds is None else thresholds.tolist(),
+        "temperatures": None if temperatures is None else temperatures.tolist(),
         "n_parameters": sum(p.numel() for p in est.module_.state_dict().values()),
     }
     (path / "skemo.json").write_text(json.dumps(meta, indent=2))
-    from skemo.model_card import write_model_card
-
     write_model_card(est, path, **(card or {}))
 
 
-def save_estimator(est, path, *, card=None):
+def save_estimator(est, path, *, card=None, extra_files=None):
     """Write fitted ``est`` to directory ``path`` (see the module docstring).
 
-    The save is atomic: ``path`` holds the previous save or the complete new
-    one at every moment, whatever happens to the process.
+    The files are those of ``est._save_pretrained``. The save is atomic:
+    ``path`` holds the previous save or the complete new one at every
+    moment, whatever happens to the process.
 
     Parameters
     ----------
@@ -331,6 +359,11 @@ def save_estimator(est, path, *, card=None):
     path : str or path-like
         Created if missing; a previous save there is replaced as a whole. A
         non-empty directory that is not a skemo save is refused.
+    card : dict or None, default=None
+        Keyword arguments of :func:`skemo.model_card.model_card`.
+    extra_files : callable or None, default=None
+        Writes further files into the new save's directory (a checkpoint's
+        training state), before it is swapped in.
 
     Examples
     --------
@@ -344,8 +377,12 @@ def save_estimator(est, path, *, card=None):
     path = Path(path)
     if path.is_file():  # fail before writing; _refuse_to_replace checks again at the swap
         raise ValueError(f"cannot save to {path}: it is a file; give a directory path.")
-    write_directory_atomically(path, lambda tmp: write_estimator_files(est, tmp, card),
-                               check=_refuse_to_replace)
+    def write(tmp):
+        est._save_pretrained(tmp, **(card or {}))
+        if extra_files is not None:
+            extra_files(tmp)
+
+    write_directory_atomically(path, write, check=_refuse_to_replace)
 
 
 def _refuse_to_replace(path):
@@ -379,18 +416,73 @@ def read_metadata(path):
             raise ValueError(f"{file} is corrupt: the key {key!r} is missing.")
         if not isinstance(meta[key], kind):
             raise ValueError(f"{file} is corrupt: {key!r} is a {type(meta[key]).__name__}.")
+    if not isinstance(meta.get("temperatures"), (list, type(None))):
+        raise ValueError(f"{file} is corrupt: 'temperatures' is a "
+                         f"{type(meta['temperatures']).__name__}.")
     for key in ("kind", "classes", "label_names"):
         if key not in meta["target"]:
             raise ValueError(f"{file} is corrupt: the key 'target.{key}' is missing.")
     return meta
 
 
-def _device_for(saved, device):
+
+
+def resolve_estimator_class(name, base):
+    """The estimator class a save names, which must be a subclass of ``base``.
+
+    Parameters
+    ----------
+    name : str
+        ``"module:qualname"`` (format 3), or the bare class name of a
+        registered estimator (formats 1 and 2, see
+        :func:`skemo.utils.discovery.all_estimators`).
+    base : type
+        The class it must derive from.
+
+    Returns
+    -------
+    type
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, if it cannot be imported or is not a subclass of ``base``.
+
+    Examples
+    --------
+    >>> from collections import OrderedDict
+    >>> from skemo.persistence import resolve_estimator_class
+    >>> resolve_estimator_class("collections:OrderedDict", dict).__name__
+    'OrderedDict'
+    >>> resolve_estimator_class("collections:OrderedDict", list)
+    Traceback (most recent call last):
+    ...
+    ValueError: the saved class 'collections:OrderedDict' is not a subclass of list.
+    """
+    module_name, colon, qualname = name.partition(":")
+    if not colon:
+        found = dict(all_estimators()).get(name)
+        if found is None:
+            raise ValueError(f"the saved class {name!r} is no registered estimator "
+                             "(unknown estimator class).")
+        klass = found
+    else:
+        try:
+            klass = importlib.import_module(module_name)
+            for attr in qualname.split("."):
+                klass = getattr(klass, attr)
+        except (ImportError, AttributeError, ValueError) as error:
+            raise ValueError(f"the saved class {name!r} cannot be imported ({error}); "
+                             "install the package that defines it.") from error
+    if not (isinstance(klass, type) and issubclass(klass, base)):
+        raise ValueError(f"the saved class {name!r} is not a subclass of {base.__name__}.")
+    return klass
+
+
+def device_for(saved, device):
     """The device to load onto: ``device``, else ``saved`` when available, else "auto"."""
     if device is not None:
         return device
-    from skemo.utils._validation import check_device
-
     try:
         check_device(saved)
     except ValueError:
@@ -398,107 +490,143 @@ def _device_for(saved, device):
     return saved
 
 
-def load(path: str | os.PathLike, device: str | None = None) -> EmotionClassifierBase:
-    """Load an estimator saved with ``est.save(path)``.
+def saved_model_directory(name_or_path, **hub):
+    """The local directory of a complete save: ``name_or_path``, or a Hub snapshot of it.
+
+    A save left moved aside by a writer killed mid-swap is put back first
+    (:func:`recover_directory`).
 
     Parameters
     ----------
-    path : str or path-like
-        A saved model's directory, or a Hugging Face Hub id (``"org/name"``,
-        downloaded through :func:`skemo.hub.from_pretrained`, which also takes
-        ``revision`` and ``token``).
-    device : str or None, default=None
-        Where to load the model (``"cpu"``, ``"cuda"``, ``"auto"``...). None
-        uses the saved ``device`` when this machine has it, else what is
-        available (``"auto"``): a model fitted on a GPU loads on a CPU-only
-        machine.
+    name_or_path : str or path-like
+    **hub
+        ``revision``, ``token``, ``cache_dir``, ``local_files_only`` of
+        :func:`resolve_model_path`.
 
     Returns
     -------
-    estimator
-        Fitted; it predicts as the saved estimator did (same precision), up
-        to the differences between devices.
+    pathlib.Path
 
     Raises
     ------
     ValueError
-        If the directory is not a complete skemo save, has an unknown
-        ``format_version``, names an unknown class, misses a key, or its
-        weights do not match the saved architecture.
-
-    Examples
-    --------
-    >>> import skemo  # doctest: +SKIP
-    >>> clf = skemo.load("my-model", device="cpu")  # doctest: +SKIP
+        If the directory is not a complete skemo save.
     """
-    import warnings
-
-    from safetensors import SafetensorError
-    from safetensors.torch import load_model
-    from transformers import AutoConfig
-
-    from skemo.utils._targets import TargetConverter
-    from skemo.utils.discovery import all_estimators
-
-    path = Path(path)
+    path = Path(name_or_path)
     if not path.exists():
         recover_directory(path)
-    from skemo.hub import is_hub_id, resolve_model_path
-
-    if not path.exists() and is_hub_id(str(path)):
-        path = resolve_model_path(str(path))  # a Hub id: from the Hub or its cache
+    if not path.exists() and is_hub_id(str(name_or_path)):
+        path = resolve_model_path(str(name_or_path), **hub)  # from the Hub or its cache
     missing = [f for f in _FILES if not (path / f).is_file()]
     if missing:
         raise ValueError(f"{path} is not a saved skemo estimator: missing {missing}.")
-    meta = read_metadata(path)
-    classes = dict(all_estimators())
-    if meta["class"] not in classes:
-        raise ValueError(f"{path / 'skemo.json'} names the unknown estimator class "
-                         f"{meta['class']!r}.")
-    klass = classes[meta["class"]]
-    params = dict(meta["params"])
-    params["device"] = _device_for(params.get("device", "auto"), device)
-    target = meta["target"]
-    # An encoder given as a config object is not JSON: the saved config stands in.
-    try:
-        est = klass(**{"encoder": AutoConfig.from_pretrained(path / "encoder"), **params})
-    except TypeError as error:
-        raise ValueError(f"{path / 'skemo.json'} holds parameters {meta['class']} does "
-                         f"not take ({error}).") from error
-    est.device_ = est._resolve_device()
-    try:
-        from skemo.utils._precision import autocast_dtype, quantizes
+    return path
 
-        autocast_dtype(est.precision, est.device_)
-        quantizes(est.precision, est.device_)
-    except ValueError as error:
-        warnings.warn(f"the model was saved with precision={est.precision!r}, which "
-                      f"{est.device_} cannot run ({error}); it predicts with 'auto'.",
-                      UserWarning, stacklevel=2)
-        est.precision = "auto"
-    encoder = TargetConverter.from_state(target["kind"], target["classes"],
-                                         target["label_names"])
-    est.target_encoder_ = encoder
-    est.classes_ = encoder.classes_
-    est.label_names_ = encoder.label_names_
-    est.multilabel_ = encoder.multilabel
-    est.label_weights_ = None
-    saved = est.encoder, est.tokenizer, est.pooling
-    est.encoder = AutoConfig.from_pretrained(path / "encoder")
-    est.tokenizer, est.pooling = str(path / "tokenizer"), meta["pooling"]
+
+def load_weights(module, path, device, name):
+    """Load ``path/model.safetensors`` into ``module`` (strict), or a ValueError.
+
+    ``name`` is the estimator class the weights should belong to, for the message.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_model
+
     try:
-        est.initialize()
-    finally:
-        est.encoder, est.tokenizer, est.pooling = saved
-    try:
-        load_model(est.module_, str(path / "model.safetensors"), strict=True,
-                   device=est.device_)
+        load_model(module, str(Path(path) / "model.safetensors"), strict=True, device=device)
     except (SafetensorError, RuntimeError, OSError) as error:
-        raise ValueError(f"{path / 'model.safetensors'} does not hold the weights of "
-                         f"this {meta['class']} (truncated or mismatched file): "
+        raise ValueError(f"{Path(path) / 'model.safetensors'} does not hold the weights of "
+                         f"this {name} (truncated or mismatched file): "
                          f"{error}") from error
-    est.thresholds_ = (None if meta["thresholds"] is None
-                       else np.asarray(meta["thresholds"], dtype=np.float64))
-    est.validation_indices_ = None
-    est._on_fit_end()
-    return est
+
+
+# ------------------------------------------------------------------ where a save is
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def is_hub_id(name):
+    """Whether ``name`` has the form of a Hub model id, ``"org/name"``.
+
+    Examples
+    --------
+    >>> from skemo.persistence import is_hub_id
+    >>> is_hub_id("skemo/goemotions-minilm"), is_hub_id("./my-model"), is_hub_id("a/b/c")
+    (True, False, False)
+    """
+    return isinstance(name, str) and bool(_HUB_ID.match(name)) and ".." not in name
+
+
+def resolve_model_path(name_or_path, *, revision=None, token=None, cache_dir=None,
+                       local_files_only=False):
+    """The local directory of a saved model: ``name_or_path`` itself, or a Hub download.
+
+    An existing local path is returned as it is. Otherwise a name of the form
+    ``"org/name"`` is downloaded with :func:`huggingface_hub.snapshot_download`
+    (or found in its cache).
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        A local directory or a Hub model id.
+    revision : str or None, default=None
+        Branch, tag or commit of the Hub repository (None: its default branch).
+    token : str, bool or None, default=None
+        Hub token for private or gated repositories (None: the stored login).
+    cache_dir : str, path-like or None, default=None
+        The Hub cache to use (None: ``huggingface_hub``'s default).
+    local_files_only : bool, default=False
+        Only look in the cache, never on the network.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ValueError
+        If ``name_or_path`` is neither an existing path nor of the form ``"org/name"``.
+    OSError
+        If the Hub cannot provide it (offline and not cached, no such
+        repository or revision, no access); the message says which.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skemo.persistence import resolve_model_path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     resolve_model_path(folder).is_dir()
+    True
+    """
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    if not is_hub_id(str(name_or_path)):
+        raise ValueError(f"{str(name_or_path)!r} is not a directory, and not a Hugging Face "
+                         "Hub id of the form 'org/name' either.")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    where = f"{name_or_path!r}" + (f" at revision {revision!r}" if revision else "")
+    try:
+        folder = snapshot_download(str(name_or_path), revision=revision, token=token,
+                                   cache_dir=cache_dir, local_files_only=local_files_only,
+                                   library_name="skemo")
+    except LocalEntryNotFoundError as error:
+        raise OSError(f"cannot load {where}: there is no local directory of that name, and "
+                      "it is not in the Hugging Face Hub cache while downloads are off "
+                      "(HF_HUB_OFFLINE=1, local_files_only=True, or no network). Download it "
+                      f"once online, or give a local directory. ({error})") from error
+    except GatedRepoError as error:
+        raise OSError(f"cannot load {where}: the repository is gated; accept its terms on "
+                      "the Hub and pass a token (or log in with `hf auth login`).") from error
+    except RevisionNotFoundError as error:
+        raise OSError(f"cannot load {where}: the repository has no such revision.") from error
+    except RepositoryNotFoundError as error:
+        raise OSError(f"cannot load {where}: no such Hub repository, or it is private and "
+                      "no valid token was given; pass token=... or log in with "
+                      "`hf auth login`.") from error
+    return Path(folder)

@@ -44,12 +44,13 @@ def tune_thresholds(y_true: ArrayLike, y_proba: ArrayLike, *, default: float = 0
     weighs as much as the prior. The default, 20, was chosen on the bundled
     GoEmotions model's dev split (``benchmarks/threshold_shrinkage.py``):
     tuned on 100 to 1,000 dev texts, shrinkage raises test macro-F1 by 0.05
-    to 0.08 over unshrunk thresholds, and on all 5,426 it costs nothing. A threshold far below the pooled one thus
-    needs many positives to back it: the role of the "fbr" lower bound of
-    Fan and Lin (2007), which keeps a label at a safe threshold when its own
-    tuned F1 rests on too little data. On calibrated probabilities the
-    F1-optimal threshold is half the best achievable F1 (Lipton, Elkan and
-    Naryanaswamy, 2014), so pooled thresholds compare across labels.
+    to 0.08 over unshrunk thresholds, and on all 5,426 it costs nothing. A
+    threshold far below the pooled one thus needs many positives to back it:
+    the role of the "fbr" lower bound of Fan and Lin (2007), which keeps a
+    label at a safe threshold when its own tuned F1 rests on too little
+    data. On calibrated probabilities the F1-optimal threshold is half the
+    best achievable F1 (Lipton, Elkan and Naryanaswamy, 2014), so pooled
+    thresholds compare across labels.
 
     Parameters
     ----------

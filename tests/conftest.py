@@ -12,6 +12,21 @@ from transformers import LlamaConfig  # noqa: E402
 from skemo.datasets import load_goemotions_sample  # noqa: E402
 
 N_TEXTS = 96
+
+
+@pytest.fixture(autouse=True)
+def epoch_selection_on_tiny_splits(request, monkeypatch):
+    """Let the suite's tiny validation splits (about 10 texts) select epochs.
+
+    By default a split under 100 texts selects none (the fit keeps its last
+    epoch); the tests of early stopping, best-epoch restoring and checkpoint
+    selection need selection on splits of a few texts. Tests marked
+    ``real_selection`` keep the default.
+    """
+    if "real_selection" not in request.keywords:
+        from skemo._estimator import training
+
+        monkeypatch.setattr(training, "MIN_SELECTION_TEXTS", 0)
 LABELS = ["admiration", "amusement", "gratitude", "neutral"]
 
 

@@ -61,11 +61,8 @@ def test_signature_defaults_are_what_the_estimator_stores(name, cls):
 
 
 def test_a_subclass_default_wins_over_the_base_default():
-    from skemo import SimilarityEmotionClassifier
-
-    assert inspect.signature(SimilarityEmotionClassifier).parameters["threshold"].default \
-        == "tuned"
-    assert inspect.signature(FineTunedEmotionClassifier).parameters["threshold"].default == 0.5
+    assert inspect.signature(TACOClassifier).parameters["batch_size"].default == 64
+    assert inspect.signature(FineTunedEmotionClassifier).parameters["batch_size"].default == 32
 
 
 def test_inherited_parameters_work_through_the_composed_signature():
@@ -107,7 +104,8 @@ def test_numpydoc_reads_every_parameter_and_the_base_attributes(name, cls):
 def test_help_shows_the_inherited_parameters():
     text = pydoc.render_doc(TACOClassifier, renderer=pydoc.plaintext)
     signature = text.split("\n")[3]
-    assert "max_epochs: 'int' = 3" in signature and "threshold: 'float | str' = 0.5" in signature
+    assert "max_epochs: 'int | str' = 'auto'" in signature
+    assert "threshold: 'float | str' = 'auto'" in signature
     assert "lr : float" in text and "Peak learning rate of AdamW" in text  # Parameters
     assert "alpha : float, default=0.45" in text  # its own
 

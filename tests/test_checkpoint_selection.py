@@ -52,7 +52,8 @@ def validation_confidences(est, X, snapshots):
     confidences = []
     for weights in snapshots:
         est.module_.load_state_dict(weights)
-        proba = est.predict_proba(texts).astype(np.float64)
+        # as during training: the probabilities before the end-of-fit calibration
+        proba = est._predict_texts(texts, est.proba_from_output).astype(np.float64)
         confidences.append(np.abs(2 * proba - 1).mean() if est.multilabel_
                            else proba.max(axis=1).mean())
     return confidences

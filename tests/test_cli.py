@@ -52,7 +52,7 @@ def run(capsys, argv, stdin=None, monkeypatch=None):
 
 def test_fit_saves_the_method_with_its_parameters(model):
     meta = json.loads((model / "skemo.json").read_text())
-    assert meta["class"] == "FineTunedEmotionClassifier"
+    assert meta["class"] == "skemo.methods.finetuned:FineTunedEmotionClassifier"
     assert meta["params"]["threshold"] == 0.3
     assert meta["params"]["max_epochs"] == 1 and meta["params"]["max_length"] == 32
     assert len(meta["target"]["label_names"]) == 28

@@ -5,7 +5,7 @@ Two sets of checks run:
 
 - skemo's own contract on text (:mod:`skemo.utils.estimator_checks`): every
   check on the first parameter set of each estimator, fit/predict on each
-  other set of ``INIT_PARAMS`` (``score_from``, ``gating``, ``aux_tasks``,
+  other parameter set of ``init_params`` (``score_from``, ``gating``, ``aux_tasks``,
   ``freeze_encoder``, ``lora_r``), and the save/load round trip with
   non-default ``module__*`` values;
 - scikit-learn's own checks, which feed numeric arrays: a subclass of each
@@ -34,8 +34,8 @@ import skemo
 from skemo.model_selection import MultilabelStratifiedKFold
 from skemo.utils import estimator_checks
 from skemo.utils.estimator_checks import (
-    INIT_PARAMS,
     check_save_load_round_trip,
+    init_params,
     instances,
     parametrize_with_checks,
     tiny_params,
@@ -47,16 +47,16 @@ CLASSES = [cls for _, cls in ESTIMATORS]
 
 
 def make(cls, **overrides):
-    """``cls`` with its first ``INIT_PARAMS`` set and ``overrides``."""
-    return cls(**tiny_params(**{**INIT_PARAMS[cls][0], **overrides}))
+    """``cls`` with its first parameter set (``init_params``) and ``overrides``."""
+    return cls(**tiny_params(**{**init_params(cls)[0], **overrides}))
 
 
 def test_all_estimators_are_listed():
     assert "FineTunedEmotionClassifier" in IDS
-    assert set(INIT_PARAMS) == set(CLASSES), "add every estimator to INIT_PARAMS"
-    for cls, param_sets in INIT_PARAMS.items():
+    for cls in CLASSES:
+        assert "_estimator_check_params" in vars(cls), f"{cls.__name__} declares no check params"
         names = set(cls().get_params(deep=False))
-        for params in param_sets:
+        for params in init_params(cls):
             assert set(params) <= names, f"{cls.__name__}: unknown {set(params) - names}"
 
 
@@ -155,7 +155,7 @@ def numeric_instance(cls):
         extra["circumplex"] = {name: (float(np.cos(k)), float(np.sin(k)) / 2)
                                for k, name in enumerate(names)}
     return NUMERIC[cls](**tiny_params(encoder=encoder, max_epochs=1, batch_size=32,
-                                      max_length=48, **INIT_PARAMS[cls][0], **extra))
+                                      max_length=48, **init_params(cls)[0], **extra))
 
 
 _N_FEATURES = "text has no feature count: skemo sets no n_features_in_ and cannot check it"

@@ -267,7 +267,7 @@ def test_inference_uses_only_the_primary_head(label_lists):
                 p.zero_()
         head.decoder.bias.zero_()  # its weight is the word embeddings
     assert_array_equal(est.predict_proba(X), expected)
-    assert est.threshold == 0.3
+    assert est.threshold == "auto"
 
 
 def test_real_minilm_losses_go_down(sample):

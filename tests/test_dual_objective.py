@@ -79,7 +79,7 @@ def test_score_from_switches_the_view_after_fit(dual, multilabel_data):
     dual.set_params(score_from="head")
     assert not np.allclose(views["head"], views["similarity"])
     assert_allclose(views["mean"], (views["head"] + views["similarity"]) / 2, rtol=1e-6)
-    assert dual.threshold == 0.5
+    assert dual.threshold == "auto"
 
 
 def test_single_label_views_are_distributions(single_labels):

@@ -11,29 +11,30 @@ import skemo
 from skemo.utils import estimator_checks
 from skemo.utils.estimator_checks import (
     CHECKS,
-    INIT_PARAMS,
     LABELS,
-    MODULE_PARAMS,
     check_data,
     check_estimator,
     check_param_validation,
     estimator_checks_generator,
+    init_params,
     instances,
     invalid_parameter_values,
     parametrize_with_checks,
+    round_trip_params,
     tiny_params,
 )
 
 
 def test_instances_cover_the_parameter_sets():
     found = instances()
-    assert len(found) == sum(len(sets) for sets in INIT_PARAMS.values())
+    classes = [cls for _, cls in skemo.all_estimators()]
+    assert len(found) == sum(len(init_params(cls)) for cls in classes)
     dual = [est.score_from for est in instances(skemo.DualObjectiveClassifier)]
     assert set(dual) == {"head", "similarity", "mean"}
     tasks = {tuple(est.aux_tasks) for est in instances(skemo.DefinitionAuxiliaryClassifier)}
     assert tasks == {("cdp",), ("mlm",), ("cdp", "mlm")}
     assert any(est.gating for est in instances(skemo.MultiHeadValenceClassifier))
-    for cls in INIT_PARAMS:
+    for cls in classes:
         assert any(est.freeze_encoder for est in instances(cls)), cls.__name__
     assert any(est.lora_r for est in found)
     assert all(est.max_epochs == 2 and est.encoder.num_hidden_layers == 2 for est in found)
@@ -44,7 +45,7 @@ def test_instances_without_peft_leave_lora_out(monkeypatch):
     monkeypatch.setattr(estimator_checks.importlib.util, "find_spec",
                         lambda name: None if name == "peft" else real(name))
     found = instances(skemo.FineTunedEmotionClassifier)
-    assert len(found) == len(INIT_PARAMS[skemo.FineTunedEmotionClassifier]) - 1
+    assert len(found) == len(init_params(skemo.FineTunedEmotionClassifier)) - 1
     assert all(est.lora_r is None for est in found)
 
 
@@ -56,7 +57,9 @@ def test_instances_of_an_unlisted_class_and_module_params():
     assert type(est) is Unlisted and est.lr == tiny_params()["lr"]
     (taco,) = instances(skemo.TACOClassifier, module_params=True)
     assert taco.get_params()["module__embedding_dim"] == 16
-    assert set(MODULE_PARAMS) == set(INIT_PARAMS)
+    assert round_trip_params(Unlisted) == {}
+    for _, cls in skemo.all_estimators():
+        assert "_estimator_check_module_params" in vars(cls), cls.__name__
 
 
 def test_check_data_kinds_agree():

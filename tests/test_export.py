@@ -33,8 +33,7 @@ def test_onnx_probabilities_match_pytorch(name, klass, multilabel_data, texts, t
     expected = clf.predict_proba(texts)
     assert proba.dtype == np.float32 and proba.shape == expected.shape
     np.testing.assert_allclose(proba, expected, atol=1e-4, rtol=0)
-    assert onnx.predict(texts) == [[names[j] for j in np.flatnonzero(row)]
-                                   for row in clf.predict(texts)]
+    np.testing.assert_array_equal(onnx.predict(texts), clf.predict(texts))  # indicator y
 
 
 def test_onnx_keeps_tuned_thresholds_and_single_label(multilabel_data, single_labels, tmp_path):
@@ -46,14 +45,22 @@ def test_onnx_keeps_tuned_thresholds_and_single_label(multilabel_data, single_la
     assert meta["threshold"] == "tuned"
     np.testing.assert_array_equal(meta["thresholds"], clf.thresholds_)
     onnx = ONNXEmotionClassifier(tmp_path / "tuned")
-    assert onnx.predict(X[:20]) == [[names[j] for j in np.flatnonzero(r)]
-                                    for r in clf.predict(X[:20])]
+    np.testing.assert_array_equal(onnx.predict(X[:20]), clf.predict(X[:20]))
     X1, y1 = single_labels
     single = FineTunedEmotionClassifier(**tiny_params(max_epochs=1)).fit(X1, y1)
     export_onnx(single, tmp_path / "single")
     onnx = ONNXEmotionClassifier(tmp_path / "single")
     np.testing.assert_allclose(onnx.predict_proba(X1[:20]).sum(axis=1), 1, atol=1e-5)
-    assert onnx.predict(X1[:20]) == list(single.predict(X1[:20]))
+    np.testing.assert_array_equal(onnx.predict(X1[:20]), single.predict(X1[:20]))
+
+
+def test_onnx_predicts_the_kind_of_y_the_estimator_was_fitted_on(label_lists, tmp_path):
+    X, y = label_lists
+    clf = FineTunedEmotionClassifier(**tiny_params(max_epochs=1, threshold=0.3)).fit(X, y)
+    export_onnx(clf, tmp_path / "lists")
+    onnx = ONNXEmotionClassifier(tmp_path / "lists")
+    assert onnx.predict(X[:20]) == clf.predict(X[:20])
+    assert all(isinstance(labels, list) for labels in onnx.predict(X[:20]))
 
 
 @pytest.mark.parametrize("extra", [{"pooling": "mean"}, {"pooling": "cls", "lora_r": 4}])

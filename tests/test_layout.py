@@ -2,7 +2,18 @@
 
 The import graph is read from the source (the AST of every module under
 ``skemo/``), so these tests see what a module imports when it is loaded,
-whichever modules happen to be loaded already.
+whichever modules happen to be loaded already -- and, separately, what its
+functions import when they run: a cycle hidden in a function-level import
+is a cycle too.
+
+The rule for deferred (function-level) imports of skemo modules: a module
+defers an import only to stay light -- the package root (its lazy names)
+and the command line (``skemo --help``), which must not load torch -- or
+where the deferred module pulls in an optional dependency (``onnxruntime``,
+for ONNX export and int8). Optional third-party packages (``peft``,
+``matplotlib``, ``huggingface_hub``...) are imported inside the function
+that needs them anywhere. :data:`DEFERRING_MODULES` lists the modules that
+defer skemo imports, with the reason.
 """
 
 import ast
@@ -114,10 +125,41 @@ def find_cycle(graph):
     return None
 
 
+def function_level_statements(tree):
+    """The import statements inside functions (methods included), at any depth."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield from (child for child in ast.walk(node)
+                        if isinstance(child, (ast.Import, ast.ImportFrom)))
+
+
+def deferred_import_graph():
+    """module -> the skemo modules its functions import."""
+    return {module: skemo_imports(module, function_level_statements(parse(module)))
+            for module in MODULES}
+
+
+def full_import_graph():
+    """module -> the skemo modules it imports at its top or inside its functions."""
+    deferred = deferred_import_graph()
+    return {module: targets | deferred[module] for module, targets in import_graph().items()}
+
+
+#: The modules that import skemo modules inside functions, and why (see the module docstring).
+DEFERRING_MODULES = {
+    "skemo": "the estimators and loaders are lazy names: `import skemo` loads no torch",
+    "skemo.cli": "`skemo --help` loads no torch",
+    "skemo.methods": "`skemo --help` reads METHOD_KEYS from it, without loading torch",
+    "skemo.export": "ONNX export needs onnx and onnxruntime (the [onnx] extra)",
+    "skemo.utils._precision": "int8 prediction runs the encoder in onnxruntime",
+}
+
+
 def test_graph_reader_sees_imports():
     graph = import_graph()
     assert "skemo.nn.encoder" in graph["skemo.base"]
-    assert "skemo.utils._targets" in graph["skemo.base"]
+    assert "skemo._estimator.training" in graph["skemo.base"]
+    assert "skemo.utils._targets" in graph["skemo._estimator.training"]
     assert {"skemo.nn.encoder", "skemo.nn.module"} <= graph["skemo.nn.heads"]
     # relative imports resolve against the importing module's package
     node = ast.parse("from ..nn import encoder, EmotionModule").body[0]
@@ -143,6 +185,39 @@ def test_find_cycle_reports_a_cycle():
 def test_no_import_cycle():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_function_level_imports_are_read():
+    tree = ast.parse("import torch\n"
+                     "def f():\n    from skemo import hub\n"
+                     "class A:\n    def g(self):\n        import skemo.nn.encoder\n")
+    assert skemo_imports("skemo.persistence", function_level_statements(tree)) == {
+        "skemo", "skemo.hub", "skemo.nn.encoder"}
+    assert "skemo.methods" in deferred_import_graph()["skemo"]
+
+
+def test_no_import_cycle_through_function_level_imports():
+    cycle = find_cycle(full_import_graph())
+    assert cycle is None, "import cycle (function-level imports included): " + " -> ".join(cycle)
+
+
+def test_only_the_listed_modules_defer_skemo_imports():
+    deferring = {module for module, targets in deferred_import_graph().items() if targets}
+    assert deferring <= set(DEFERRING_MODULES), (
+        f"{sorted(deferring - set(DEFERRING_MODULES))} import skemo modules inside functions; "
+        "import them at the top, or list the module in DEFERRING_MODULES with the reason")
+
+
+def test_callbacks_import_neither_the_estimators_nor_the_format():
+    for module in (m for m in MODULES if m.startswith("skemo.callbacks")):
+        found = all_imports(module) & {"skemo.base", "skemo.persistence", "skemo.hub"}
+        assert not found, f"{module} imports {found}; callbacks act through the estimator"
+
+
+def test_the_format_imports_no_estimator_module():
+    found = {m for m in all_imports("skemo.persistence") if m in MODULES}
+    assert not found & {"skemo.base", "skemo.hub", "skemo._persistence_hooks", "skemo.methods",
+                        "skemo.callbacks"}, found
 
 
 def all_imports(module):

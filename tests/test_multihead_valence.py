@@ -145,6 +145,21 @@ def test_predict_valence_and_intensity(fitted, multilabel_data):
     assert_allclose(fitted.predict_valence_proba([X[3]])[0], valence_proba[3], atol=1e-6)
 
 
+def test_the_heads_run_the_encoder_that_predict_proba_runs(fitted, multilabel_data):
+    from skemo.utils._onnx import OnnxRuntimeEncoder
+
+    X = multilabel_data[0]
+    seen = []
+    handle = torch.nn.modules.module.register_module_forward_hook(
+        lambda module, args, out: seen.append(type(module)))
+    try:
+        fitted.set_params(precision="int8").predict_valence_proba(X)
+    finally:
+        handle.remove()
+        fitted.set_params(precision="fp32")
+    assert OnnxRuntimeEncoder in seen
+
+
 def test_custom_circumplex_sets_targets_and_pairs(label_lists):
     X, y = label_lists
     rename = {"admiration": "cheer", "amusement": "gloom", "gratitude": "calm",

@@ -1,6 +1,7 @@
 """save/load: safetensors and JSON only, validated on the way in."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -35,7 +36,7 @@ def test_files_are_json_and_safetensors_only(saved):
     assert "model.safetensors" in files and "skemo.json" in files
     assert not [f for f in files if f.endswith((".pkl", ".pt", ".bin", ".joblib"))]
     meta = json.loads((path / "skemo.json").read_text())
-    assert meta["class"] == "FineTunedEmotionClassifier"
+    assert meta["class"] == "skemo.methods.finetuned:FineTunedEmotionClassifier"
     assert meta["target"]["kind"] == "label_lists"
 
 
@@ -90,7 +91,7 @@ def test_prefixed_parameters_are_saved(name, params, multilabel_data, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
 
 
-@pytest.mark.parametrize("version", [0, 3, "2", None])
+@pytest.mark.parametrize("version", [0, 4, "2", None])
 def test_unknown_format_version_is_refused(saved, tmp_path, version):
     _, path, _ = saved
     copy = copy_save(path, tmp_path / "v")
@@ -98,6 +99,37 @@ def test_unknown_format_version_is_refused(saved, tmp_path, version):
     meta["format_version"] = version
     (copy / "skemo.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match=f"format_version {version!r}; this skemo reads"):
+        skemo.load(copy)
+
+
+def test_a_save_of_format_2_names_its_class_by_name_and_loads(saved, tmp_path):
+    est, path, X = saved
+    copy = copy_save(path, tmp_path / "v2")
+    meta = json.loads((copy / "skemo.json").read_text())
+    meta.update(format_version=2, **{"class": "FineTunedEmotionClassifier"})
+    (copy / "skemo.json").write_text(json.dumps(meta))
+    loaded = skemo.load(copy)
+    assert type(loaded) is FineTunedEmotionClassifier
+    np.testing.assert_allclose(loaded.predict_proba(X), est.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", [
+    "collections:OrderedDict",  # importable, but no estimator
+    "os:system",  # not a class
+    "skemo.base:EmotionClassifierBase.fit",
+    "no_such_package.module:Classifier",
+    "skemo.methods.taco:NoSuchClassifier",
+    "NoSuchClassifier",  # format 2: a bare name no estimator has
+])
+def test_a_class_that_is_no_skemo_estimator_is_refused(saved, tmp_path, name):
+    _, path, _ = saved
+    copy = copy_save(path, tmp_path / "c")
+    meta = json.loads((copy / "skemo.json").read_text())
+    meta["class"] = name
+    if ":" not in name:
+        meta["format_version"] = 2
+    (copy / "skemo.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=re.escape(repr(name))):
         skemo.load(copy)
 
 
@@ -124,15 +156,16 @@ def test_a_crash_mid_save_leaves_the_previous_save(saved, tmp_path, monkeypatch)
         raise OSError("disk full")
 
     monkeypatch.setattr(safetensors_torch, "save_model", crash)
+    saved_threshold = est.threshold
     est.set_params(threshold=0.3)
     try:
         with pytest.raises(OSError, match="disk full"):
             est.save(target)
     finally:
-        est.set_params(threshold=0.5)
+        est.set_params(threshold=saved_threshold)
     assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
-    assert skemo.load(target).threshold == 0.5
+    assert skemo.load(target).threshold == saved_threshold != 0.3
 
 
 def test_concurrent_writers_take_turns(saved, tmp_path):

@@ -44,8 +44,11 @@ CHILD = textwrap.dedent(f"""
     import os, signal, sys
     import torch
     torch.set_num_threads(int(sys.argv[3]))
+    from skemo._estimator import training
     from skemo.base import EmotionClassifierBase
     from tests.test_resume import resume_setup
+
+    training.MIN_SELECTION_TEXTS = 0  # as tests/conftest.py sets it in this process
 
     train_step = EmotionClassifierBase.train_step
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.special import expit, logit
 
-import skemo
 from skemo import FineTunedEmotionClassifier
+from skemo._estimator import training
 from skemo.thresholds import tune_thresholds
 
 from .conftest import tiny_params
@@ -22,6 +22,7 @@ def planned(n_texts, **params):
     return est, [str(w.message) for w in caught]
 
 
+@pytest.mark.real_selection
 @pytest.mark.parametrize("n_texts, epochs", [
     (100, 100),     # 90 training texts: 3 steps an epoch, 100 epochs for 300 steps
     (300, 34),      # 270: 9 steps, ceil(300 / 9) = 34
@@ -40,6 +41,7 @@ def test_an_explicit_max_epochs_is_kept():
     assert est.n_epochs_ == 2
 
 
+@pytest.mark.real_selection
 def test_a_small_validation_split_selects_no_epoch_and_says_so():
     est, messages = planned(300)
     assert not est.selects_epoch_
@@ -56,7 +58,7 @@ def test_a_small_validation_split_selects_no_epoch_and_says_so():
 
 def test_the_schedule_spans_the_planned_epochs(multilabel_data, monkeypatch):
     X, Y, names = multilabel_data
-    monkeypatch.setattr(skemo.base, "AUTO_MIN_STEPS", 20)
+    monkeypatch.setattr(training, "AUTO_MIN_STEPS", 20)
     est = FineTunedEmotionClassifier(**tiny_params(max_epochs="auto", batch_size=16,
                                                    validation_fraction=None),
                                      label_names=names)

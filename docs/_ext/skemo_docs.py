@@ -70,16 +70,27 @@ class OptionalLiteralInclude(LiteralInclude):
         return [nodes.note("", nodes.paragraph(text=text))]
 
 
+def method_key_lines():
+    """One list item per registered method key, naming its estimator class."""
+    from skemo.utils.discovery import method_registry
+
+    return [f"- ``{key}``: :class:`~{_documented_path(klass)}`"
+            for key, klass in method_registry().items()]
+
+
+def _documented_path(klass):
+    """``skemo.TACOClassifier`` for skemo's estimators (documented under :mod:`skemo`)."""
+    if klass.__module__.startswith("skemo."):
+        return f"skemo.{klass.__name__}"
+    return f"{klass.__module__}.{klass.__qualname__}"
+
+
 class MethodKeys(SphinxDirective):
     """``.. method-keys::``: one item per method key, naming its estimator."""
 
     def run(self):
-        from skemo.methods import METHODS
-
-        lines = [f"- ``{key}``: :class:`~skemo.{klass.__name__}`"
-                 for key, klass in METHODS.items()]
         container = nodes.container()
-        self.state.nested_parse(StringList(lines, source="skemo.methods.METHODS"),
+        self.state.nested_parse(StringList(method_key_lines(), source="skemo.methods.METHODS"),
                                 self.content_offset, container)
         return container.children
 

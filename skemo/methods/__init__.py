@@ -2,69 +2,50 @@
 
 Each estimator declares its registry key in the class attribute
 ``method_key``, which is also the name of its module and its ``--method``
-on the command line. :data:`METHOD_KEYS` lists the keys from the module
-names without importing anything heavy (the command line's help uses it);
-:data:`METHODS` maps each key to its estimator class, built from the
-``method_key`` attributes. The CLI, the benchmarks and the documentation
-take their lists from these two.
+on the command line; the class registers itself under it
+(:mod:`skemo.utils.discovery`). A new method is its module here, its test
+file and its documentation page: the lists below, the command line, the
+package's names, the documentation's tables, the benchmarks and the
+estimator checks are derived from the registry.
 
-=========================  ==================================================
-key                        estimator
-=========================  ==================================================
-``definition_auxiliary``   :class:`DefinitionAuxiliaryClassifier`
-``dual_objective``         :class:`DualObjectiveClassifier`
-``finetuned``              :class:`FineTunedEmotionClassifier` (the baseline)
-``multihead_valence``      :class:`MultiHeadValenceClassifier`
-``similarity``             :class:`SimilarityEmotionClassifier`
-``taco``                   :class:`TACOClassifier`
-=========================  ==================================================
-
-The estimators are imported on first use, so ``import skemo.methods`` does
-not load torch.
+:data:`METHOD_KEYS` lists skemo's keys from the module names without
+importing anything heavy (the command line's help uses it); :data:`METHODS`
+maps each registered key to its estimator class, importing the estimators
+(and torch) on first use. The estimators, and the shared base of the
+label-text methods (``LabelTextClassifierBase``), are also attributes of this
+package (``skemo.methods.TACOClassifier``), imported on first use.
 """
 
-import importlib
-import pkgutil
+from skemo.utils import discovery
+from skemo.utils.discovery import method_registry
 
-#: The method keys, sorted: the public modules of this package (each holds the
-#: estimator whose ``method_key`` it is).
-METHOD_KEYS = tuple(sorted(
-    info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")))
-
-_ESTIMATORS = {
-    "DefinitionAuxiliaryClassifier": "definition_auxiliary",
-    "DualObjectiveClassifier": "dual_objective",
-    "FineTunedEmotionClassifier": "finetuned",
-    "MultiHeadValenceClassifier": "multihead_valence",
-    "SimilarityEmotionClassifier": "similarity",
-    "TACOClassifier": "taco",
-    "LabelTextClassifierBase": "_label_text",
-}
+#: skemo's method keys, sorted: the public modules of this package (each holds the
+#: estimator whose ``method_key`` it is), found without importing them.
+METHOD_KEYS = discovery.METHOD_KEYS
 
 
-def _methods():
-    """``method_key`` -> estimator class, from the classes' own attribute."""
-    registry = {}
-    for name, module in _ESTIMATORS.items():
-        klass = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-        if klass.method_key is not None:
-            registry[klass.method_key] = klass
-    return dict(sorted(registry.items()))
+def _estimators():
+    """Class name -> estimator class of skemo's own methods."""
+    return {klass.__name__: klass for klass in method_registry().values()
+            if klass.__module__.startswith(f"{__name__}.")}
 
 
 def __getattr__(name):
-    if name == "METHODS":
-        value = _methods()
-    elif name in _ESTIMATORS:
-        value = getattr(importlib.import_module(f"{__name__}.{_ESTIMATORS[name]}"), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
+    if name == "METHODS":  # computed on each use: methods of other packages register later
+        return method_registry()
+    if name == "LabelTextClassifierBase":
+        from skemo.methods._label_text import LabelTextClassifierBase
+
+        return LabelTextClassifierBase
+    if name[:1].isupper():
+        estimators = _estimators()
+        if name in estimators:
+            return estimators[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), "METHODS", *_ESTIMATORS])
+    return sorted([*globals(), "METHODS", "LabelTextClassifierBase", *_estimators()])
 
 
-__all__ = ["METHODS", "METHOD_KEYS", *sorted(_ESTIMATORS)]
+__all__ = ["METHOD_KEYS", "METHODS"]

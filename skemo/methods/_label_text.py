@@ -72,7 +72,9 @@ class LabelTextClassifierBase(EmotionClassifierBase):
         labels : dict of str to str, sequence of str, or None, default=None
             None scores the labels seen in ``fit`` (``classes_``). A dict
             ``{name: description}`` (or a list of names with built-in
-            descriptions) scores those labels instead, from their texts.
+            descriptions) scores those labels instead, from their texts;
+            calibrated as the fitted labels are (a label seen in training
+            keeps its temperature, a new one takes the pooled temperature).
 
         Returns
         -------
@@ -88,10 +90,9 @@ class LabelTextClassifierBase(EmotionClassifierBase):
         names = list(labels)
         descriptions = labels if isinstance(labels, dict) else self.label_descriptions
         ids, mask = self._tokenized_label_texts(names, descriptions)
-        self.module_.eval()
+        module = self.module_.eval()
         with torch.inference_mode(), self._autocast():
-            embeddings = self.module_.encode_labels(ids.to(self.device_),
-                                                    mask.to(self.device_))
-        with self.module_.labels_replaced(embeddings):
-            return self._predict_proba_texts(X, n_labels=len(names))
-
+            embeddings = module.encode_labels(ids.to(self.device_), mask.to(self.device_))
+        scorer = self._prediction_module(self.precision).with_labels(embeddings)
+        return self._calibrated(self._predict_texts(X, self.proba_from_output, module=scorer),
+                                labels=names)

@@ -234,8 +234,9 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
     pairs, so dividing by :math:`L'` puts both on the same scale per text
     (unscaled, CDP's encoder gradient was 8x the primary one on GoEmotions).
     Prediction uses the primary head alone, on the text
-    alone; the paper thresholds its probabilities at 0.3, this estimator's
-    default ``threshold``.
+    alone; the paper thresholds its probabilities at 0.3 (``threshold=0.3``),
+    while the default, ``"auto"``, tunes per-label thresholds on the
+    validation split as every estimator does.
 
     Parameters
     ----------
@@ -261,7 +262,6 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
     label_descriptions : dict of str to str, or None, default=None
         Definitions that override skemo's built-in ones, keyed by label name.
         Labels without any definition use their name (with a warning).
-    threshold : float or "tuned", default=0.3
     **kwargs
         Parameters of :class:`~skemo.base.EmotionClassifierBase`; the primary
         head's dropout is ``module__dropout`` (default 0.1).
@@ -310,6 +310,12 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
     """
 
     method_key = "definition_auxiliary"
+    #: Parameter sets and ``module__*`` values of the estimator checks
+    #: (:func:`skemo.utils.estimator_checks.instances`).
+    _estimator_check_params = ({"aux_tasks": ("cdp",)}, {"aux_tasks": ("mlm",)},
+                               {"aux_tasks": ("cdp", "mlm")},
+                               {"aux_tasks": ("cdp",), "freeze_encoder": True})
+    _estimator_check_module_params = {"module__dropout": 0.2}
     module = DefinitionAuxiliaryModel
     criterion = ClassificationLoss
     needs_token_ids = (
@@ -334,7 +340,6 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
         aux_tasks=("cdp",),
         mlm_probability=0.15,
         label_descriptions=None,
-        threshold=0.3,
         **kwargs,
     ):
         self.aux_prob = aux_prob
@@ -342,7 +347,7 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
         self.aux_tasks = aux_tasks
         self.mlm_probability = mlm_probability
         self.label_descriptions = label_descriptions
-        super().__init__(encoder, threshold=threshold, **kwargs)
+        super().__init__(encoder, **kwargs)
 
     def _check_parameters(self):
         super()._check_parameters()

@@ -155,9 +155,6 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
         score labels never seen in training (``predict_proba(X, labels=...)``).
     temperature : float, default=0.05
         τ of the cosine scores.
-    threshold : float or "tuned", default=0.5
-        0.5 as the baseline: the head is calibrated by BCE. Thresholds tuned
-        with ``"tuned"`` are tuned on the ``score_from`` view of ``fit`` time.
     **kwargs
         Parameters of :class:`~skemo.methods._label_text.LabelTextClassifierBase`
         and :class:`~skemo.base.EmotionClassifierBase`; the head's dropout is
@@ -190,6 +187,11 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
     """
 
     method_key = "dual_objective"
+    #: Parameter sets and ``module__*`` values of the estimator checks
+    #: (:func:`skemo.utils.estimator_checks.instances`).
+    _estimator_check_params = ({"score_from": "head"}, {"score_from": "similarity"},
+                               {"score_from": "mean"}, {"freeze_encoder": True})
+    _estimator_check_module_params = {"module__dropout": 0.2}
     module = DualObjectiveModel
     criterion = DualObjectiveLoss
 
@@ -201,11 +203,11 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
     }
 
     def __init__(self, encoder=DEFAULT_ENCODER, *, lambda_sim=1.0, lambda_cls=1.0,
-                 score_from="head", temperature=0.05, threshold=0.5, **kwargs):
+                 score_from="head", temperature=0.05, **kwargs):
         self.lambda_sim = lambda_sim
         self.lambda_cls = lambda_cls
         self.score_from = score_from
-        super().__init__(encoder, temperature=temperature, threshold=threshold, **kwargs)
+        super().__init__(encoder, temperature=temperature, **kwargs)
 
     def _check_parameters(self):
         super()._check_parameters()

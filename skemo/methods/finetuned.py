@@ -29,6 +29,11 @@ class FineTunedEmotionClassifier(EmotionClassifierBase):
     """
 
     method_key = "finetuned"
+    #: Parameter sets and ``module__*`` values of the estimator checks
+    #: (:func:`skemo.utils.estimator_checks.instances`).
+    _estimator_check_params = ({}, {"freeze_encoder": True}, {"lora_r": 2},
+                               {"class_weight": "balanced", "pooling": "cls"})
+    _estimator_check_module_params = {"module__dropout": 0.2}
     module = ClassifierHeadModel
     criterion = ClassificationLoss
 

@@ -11,7 +11,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from skemo.base import EmotionClassifierBase
@@ -24,7 +23,6 @@ from skemo.losses import (
 )
 from skemo.nn import EmotionModule
 from skemo.nn.encoder import DEFAULT_ENCODER
-from skemo.utils._validation import check_texts
 
 #: Classes of the valence head, in the column order of ``predict_valence_proba``.
 VALENCE_CLASSES = ("negative", "neutral", "positive")
@@ -328,6 +326,10 @@ class MultiHeadValenceClassifier(EmotionClassifierBase):
     """
 
     method_key = "multihead_valence"
+    #: Parameter sets and ``module__*`` values of the estimator checks
+    #: (:func:`skemo.utils.estimator_checks.instances`).
+    _estimator_check_params = ({}, {"gating": True}, {"freeze_encoder": True})
+    _estimator_check_module_params = {"gating": True, "module__gate_dim": 16}
     module = MultiHeadValenceModel
     criterion = MultiHeadValenceLoss
 
@@ -365,11 +367,9 @@ class MultiHeadValenceClassifier(EmotionClassifierBase):
                 "theta0": self.theta0, "gamma": self.gamma}
 
     def _head_proba(self, X, head):
-        check_is_fitted(self, ["classes_", "module_"])
-        dataset = self.get_dataset(check_texts(X))
-        with torch.inference_mode():
-            logits = self.forward(dataset, training=False)[head]
-        return torch.softmax(logits.float(), dim=-1).numpy()
+        """Softmax probabilities of output ``head`` of the module (1: valence, 2: intensity)."""
+        return self._predict_texts(
+            X, lambda output: torch.softmax(output[head].float(), dim=-1).cpu().numpy())
 
     def predict_valence_proba(self, X):
         """Probabilities of the valence classes (columns: ``VALENCE_CLASSES``).

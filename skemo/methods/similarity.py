@@ -5,7 +5,6 @@ Fine-Grained Emotion Classification", preprint (Zenodo, version v1, 1 January
 2026; the similarity-only model is its first stage).
 """
 
-import contextlib
 from numbers import Real
 
 import torch
@@ -31,7 +30,7 @@ class SimilarityModel(LabelTextModel):
     units ``c_l`` (starting at 0.5: a label is likely when its cosine passes
     0.5) as calibration parameters, at their own learning rate (see
     :meth:`calibration_parameters`). Labels scored in place of the training
-    ones (:meth:`labels_replaced`, open vocabulary) get the mean offset.
+    ones (:meth:`with_labels`, open vocabulary) get the mean offset.
 
     Parameters
     ----------
@@ -78,15 +77,11 @@ class SimilarityModel(LabelTextModel):
         offset = self.offset.mean() if self._other_labels else self.offset
         return s - offset / self.temperature
 
-    @contextlib.contextmanager
-    def labels_replaced(self, label_embeddings):
-        """Score against other label embeddings, with the mean offset."""
-        self._other_labels = True
-        try:
-            with super().labels_replaced(label_embeddings):
-                yield
-        finally:
-            self._other_labels = False
+    def with_labels(self, label_embeddings):
+        """This module scoring against other labels, with the mean offset (see the base)."""
+        view = super().with_labels(label_embeddings)
+        view._other_labels = True
+        return view
 
     def forward(self, input_ids, attention_mask):
         s = self.similarity(self.encode_texts(input_ids, attention_mask))
@@ -167,7 +162,7 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
     ``b_l`` per label; it makes each label's score comparable across texts
     (the contrastive loss alone ignores a shift of all of a text's scores),
     and probabilities are ``sigmoid(s(x, l) - b_l)``, then per-label
-    thresholds (``threshold="tuned"`` is the default). Single-label
+    thresholds (tuned, with the default ``threshold="auto"``). Single-label
     probabilities are ``softmax(s)``. Scores are computed in float32, outside
     autocast. Label embeddings are computed once per training step (with
     gradients) and cached for prediction. Because labels are texts,
@@ -182,7 +177,6 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
         Weight of the sigmoid (per-label BCE) term, multi-label only. With 0
         the contrastive loss trains alone and the offsets stay at 0.5 (in
         cosine units), so only tuned thresholds make the probabilities usable.
-    threshold : float or "tuned", default="tuned"
     **kwargs
         Parameters of :class:`~skemo.methods._label_text.LabelTextClassifierBase`
         and :class:`~skemo.base.EmotionClassifierBase`.
@@ -205,6 +199,10 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
     """
 
     method_key = "similarity"
+    #: Parameter sets and ``module__*`` values of the estimator checks
+    #: (:func:`skemo.utils.estimator_checks.instances`).
+    _estimator_check_params = ({}, {"freeze_encoder": True}, {"lora_r": 2})
+    _estimator_check_module_params = {}
     module = SimilarityModel
     criterion = SimilarityLoss
 
@@ -215,10 +213,10 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
     }
 
     def __init__(self, encoder=DEFAULT_ENCODER, *, temperature=0.05, sigmoid_weight=0.1,
-                 threshold="tuned", **kwargs):
+                 **kwargs):
         self.temperature = temperature
         self.sigmoid_weight = sigmoid_weight
-        super().__init__(encoder, threshold=threshold, **kwargs)
+        super().__init__(encoder, **kwargs)
 
     def _module_kwargs(self):
         return {**super()._module_kwargs(), "temperature": self.temperature}

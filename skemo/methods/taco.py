@@ -340,6 +340,10 @@ class TACOClassifier(LabelTextClassifierBase):
     """
 
     method_key = "taco"
+    #: Parameter sets and ``module__*`` values of the estimator checks
+    #: (:func:`skemo.utils.estimator_checks.instances`).
+    _estimator_check_params = ({}, {"freeze_encoder": True})
+    _estimator_check_module_params = {"module__embedding_dim": 16}
     module = TACOModel
     criterion = TACOLoss
     label_template = "{name} <#> {description}"

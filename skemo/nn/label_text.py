@@ -6,7 +6,9 @@ step, and once per evaluation pass (cached) otherwise. Subclasses define how
 text and label embeddings turn into label scores in ``forward``.
 """
 
-import contextlib
+import copy
+
+import torch
 
 from skemo.nn.module import EmotionModule
 
@@ -57,15 +59,47 @@ class LabelTextModel(EmotionModule):
         self.clear_label_cache()
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
-    @contextlib.contextmanager
-    def labels_replaced(self, label_embeddings):
-        """Score against other label embeddings (open-vocabulary prediction)."""
-        saved = self._label_cache
-        self._label_cache = label_embeddings
-        try:
-            yield
-        finally:
-            self._label_cache = saved
+    def with_labels(self, label_embeddings):
+        """This module scoring texts against other labels (open-vocabulary prediction).
+
+        A shallow copy for evaluation: it shares every submodule, parameter
+        and buffer with this module, which is unchanged, and reads
+        ``label_embeddings`` as its label embeddings.
+
+        Parameters
+        ----------
+        label_embeddings : torch.Tensor of shape (n_other_labels, D)
+            As :meth:`encode_labels` gives them.
+
+        Returns
+        -------
+        LabelTextModel
+        """
+        view = copy.copy(self)
+        view._label_cache = label_embeddings
+        return view
+
+    def with_encoder(self, encoder):
+        """A copy running ``encoder``, scoring against this module's label embeddings.
+
+        The labels are encoded once, here, by this module's own encoder in
+        float32 (outside autocast): with the int8 text encoder of
+        ``precision="int8"``, label embeddings stay float. Call it in
+        evaluation mode.
+
+        Parameters
+        ----------
+        encoder : torch.nn.Module
+
+        Returns
+        -------
+        LabelTextModel
+        """
+        with torch.no_grad(), torch.autocast(self.label_input_ids.device.type, enabled=False):
+            labels = self.encode_labels()
+        clone = super().with_encoder(encoder)
+        clone._label_cache = labels
+        return clone
 
 
 __all__ = ["LabelTextModel"]

@@ -22,7 +22,14 @@ parameters). It exposes:
 :meth:`~EmotionModule.calibration_parameters`
     Scalars that only calibrate probabilities (e.g. a similarity offset);
     they train at their own fixed learning rate with no weight decay.
+:meth:`~EmotionModule.with_encoder`
+    A copy running another encoder, sharing everything else: int8
+    prediction runs the copy whose encoder is on onnxruntime. A module whose
+    forward pass reads more than its text's encoding (e.g. label embeddings,
+    :class:`~skemo.nn.LabelTextModel`) says here what the copy keeps.
 """
+
+import copy
 
 from torch import nn
 
@@ -62,9 +69,30 @@ class EmotionModule(nn.Module):
     def calibration_parameters(self):
         """Parameters that only calibrate probabilities (default: none).
 
-        They train at :data:`skemo.base.CALIBRATION_LR` without weight decay.
+        They train at :data:`~skemo._estimator.training.CALIBRATION_LR` without weight decay.
         """
         return []
+
+    def with_encoder(self, encoder):
+        """A copy of this module that runs ``encoder`` in place of ``self.encoder``.
+
+        Every other submodule is copied, but the copies hold this module's
+        parameters and buffers, not copies of them: the heads of the copy
+        are this module's heads. This module is unchanged.
+
+        Parameters
+        ----------
+        encoder : torch.nn.Module
+            Takes the place of ``self.encoder`` (e.g. the int8 encoder of
+            :func:`skemo.utils._onnx.int8_encoder`).
+
+        Returns
+        -------
+        EmotionModule
+        """
+        memo = {id(self.encoder): encoder,
+                **{id(t): t for t in (*self.parameters(), *self.buffers())}}
+        return copy.deepcopy(self, memo)
 
 
 __all__ = ["EmotionModule"]

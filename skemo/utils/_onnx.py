@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from skemo.nn.encoder import TextEncoder
+
 #: Dynamic axes of the token inputs of every exported graph.
 TOKEN_AXES = {"input_ids": {0: "batch", 1: "tokens"},
               "attention_mask": {0: "batch", 1: "tokens"}}
@@ -126,8 +128,6 @@ def exportable_copy(module):
     the backbone, not a frozen encoder's caching path); ``module`` is
     unchanged.
     """
-    from skemo.nn.encoder import TextEncoder
-
     clone = copy.deepcopy(module).cpu().float().eval()
     for encoder in [m for m in clone.modules() if isinstance(m, TextEncoder)]:
         if hasattr(encoder.backbone, "merge_and_unload"):

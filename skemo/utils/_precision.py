@@ -43,7 +43,7 @@ with a warning.
 """
 
 import contextlib
-import copy
+import threading
 import weakref
 
 import torch
@@ -149,6 +149,9 @@ def autocast(precision, device):
 
 #: float module -> (weights version, its int8 copy); entries go with their modules.
 _INT8_COPIES = weakref.WeakKeyDictionary()
+#: Held while an int8 copy is looked up or built: threads predicting at once
+#: share one copy, and torch's ONNX exporter is not reentrant.
+_INT8_LOCK = threading.Lock()
 
 
 def _weights_version(module):
@@ -157,38 +160,36 @@ def _weights_version(module):
     return tuple((id(p), p._version) for p in module.parameters())
 
 
-def int8_copy(module, encoder, tokenizer):
-    """``module`` with its submodule ``encoder`` running int8 weights on onnxruntime.
+def int8_copy(module, tokenizer):
+    """``module`` with its encoder running int8 weights on onnxruntime.
 
     The encoder becomes an :class:`~skemo.utils._onnx.OnnxRuntimeEncoder`
     (:func:`~skemo.utils._onnx.int8_encoder`: exported to ONNX, weights
     quantised to int8 by onnxruntime's dynamic quantiser, activations per
-    batch); the heads stay float32 torch modules, shared with ``module``.
-    ``module`` itself is unchanged; the copy is cached until its weights change.
+    batch) in the copy that ``module.with_encoder`` makes (see
+    :class:`~skemo.nn.EmotionModule`); the heads stay float32 torch modules,
+    shared with ``module``. ``module`` itself is unchanged. The copy is built
+    once per weights version and cached with ``module``; threads asking at
+    the same time wait for one build.
 
     Parameters
     ----------
-    module : torch.nn.Module
-        The float model.
-    encoder : skemo.nn.encoder.TextEncoder
-        The submodule of ``module`` to run in int8.
+    module : skemo.nn.EmotionModule
+        The float model, in evaluation mode.
     tokenizer : transformers tokenizer
 
     Returns
     -------
-    torch.nn.Module
+    skemo.nn.EmotionModule
         The int8 copy, in eval mode, for inference only.
     """
-    version = _weights_version(module)
-    cached = _INT8_COPIES.get(module)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    from skemo.utils._onnx import int8_encoder
+    with _INT8_LOCK:
+        version = _weights_version(module)
+        cached = _INT8_COPIES.get(module)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        from skemo.utils._onnx import int8_encoder
 
-    runtime = int8_encoder(encoder, tokenizer)
-    # every other submodule and tensor is shared with ``module``, not copied
-    memo = {id(encoder): runtime, **{id(t): t for t in (*module.parameters(),
-                                                         *module.buffers())}}
-    clone = copy.deepcopy(module, memo).eval()
-    _INT8_COPIES[module] = (version, clone)
-    return clone
+        clone = module.with_encoder(int8_encoder(module.encoder, tokenizer)).eval()
+        _INT8_COPIES[module] = (version, clone)
+        return clone

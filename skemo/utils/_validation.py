@@ -3,6 +3,10 @@
 import math
 from collections.abc import Iterable
 
+import torch
+
+from skemo.utils._precision import resolve_device
+
 
 def check_texts(X, *, name="X"):
     """Return ``X`` as a list of str, or raise naming the first bad item.
@@ -95,10 +99,6 @@ def check_device(device):
     ...
     ValueError: device='tpu' is not one of 'auto', 'cpu', 'cuda', 'cuda:N' and 'mps'.
     """
-    import torch
-
-    from skemo.utils._precision import resolve_device
-
     resolved = resolve_device(device)
     unusable = ValueError(f"device={device!r} is not one of 'auto', 'cpu', 'cuda', "
                           "'cuda:N' and 'mps'.")

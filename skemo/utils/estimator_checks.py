@@ -19,9 +19,14 @@ sequence of strings) can test itself against the same contract:
   parameters included.
 
 The checks fit tiny random-weight encoders built from a config
-(:func:`tiny_encoder`), so each takes about a second on a CPU.
-:data:`INIT_PARAMS` lists several parameter sets per skemo estimator (as
-imbalanced-learn's ``INIT_PARAMS`` does) and :func:`instances` builds them.
+(:func:`tiny_encoder`), so each takes about a second on a CPU. Each method
+declares the parameter sets it is checked with beside its code, in the
+class attributes ``_estimator_check_params`` (several sets, as
+imbalanced-learn's ``INIT_PARAMS``) and ``_estimator_check_module_params``
+(``module__*`` values for the save/load round trip); :func:`init_params`
+and :func:`round_trip_params` read them and :func:`instances` builds the
+estimators, for every registered method
+(:func:`skemo.utils.discovery.all_estimators`) when given none.
 
 Examples
 --------
@@ -57,14 +62,9 @@ from sklearn.utils._param_validation import (
     make_constraint,
 )
 
-from skemo.methods import (
-    DefinitionAuxiliaryClassifier,
-    DualObjectiveClassifier,
-    FineTunedEmotionClassifier,
-    MultiHeadValenceClassifier,
-    SimilarityEmotionClassifier,
-    TACOClassifier,
-)
+from skemo.datasets import load_goemotions_sample
+from skemo.hub import load
+from skemo.utils.discovery import all_estimators
 
 #: The labels of the check data: four frequent labels of the GoEmotions sample.
 LABELS = ("admiration", "amusement", "gratitude", "neutral")
@@ -76,31 +76,38 @@ N_TEXTS = 96
 TINY_PARAMS = {"max_epochs": 2, "batch_size": 16, "lr": 2e-3, "max_length": 64,
                "random_state": 0, "precision": "fp32"}
 
-#: Several parameter sets per skemo estimator, each on top of :func:`tiny_params`:
-#: every ``score_from`` view, ``gating``, each ``aux_tasks``, ``freeze_encoder``
-#: and LoRA (``lora_r``, where ``peft`` is installed).
-INIT_PARAMS = {
-    DefinitionAuxiliaryClassifier: [{"aux_tasks": ("cdp",)}, {"aux_tasks": ("mlm",)},
-                                    {"aux_tasks": ("cdp", "mlm")},
-                                    {"aux_tasks": ("cdp",), "freeze_encoder": True}],
-    DualObjectiveClassifier: [{"score_from": "head"}, {"score_from": "similarity"},
-                              {"score_from": "mean"}, {"freeze_encoder": True}],
-    FineTunedEmotionClassifier: [{}, {"freeze_encoder": True}, {"lora_r": 2},
-                                 {"class_weight": "balanced", "pooling": "cls"}],
-    MultiHeadValenceClassifier: [{}, {"gating": True}, {"freeze_encoder": True}],
-    SimilarityEmotionClassifier: [{}, {"freeze_encoder": True}, {"lora_r": 2}],
-    TACOClassifier: [{}, {"freeze_encoder": True}],
-}
+def init_params(cls):
+    """The parameter sets ``cls`` is checked with, each on top of :func:`tiny_params`.
 
-#: Non-default ``module__*`` values per skemo estimator, for the save/load round trip.
-MODULE_PARAMS = {
-    DefinitionAuxiliaryClassifier: {"module__dropout": 0.2},
-    DualObjectiveClassifier: {"module__dropout": 0.2},
-    FineTunedEmotionClassifier: {"module__dropout": 0.2},
-    MultiHeadValenceClassifier: {"gating": True, "module__gate_dim": 16},
-    SimilarityEmotionClassifier: {},
-    TACOClassifier: {"module__embedding_dim": 16},
-}
+    A method declares them in its class attribute ``_estimator_check_params``
+    (a sequence of dicts: e.g. every ``score_from`` view, ``gating``, each
+    ``aux_tasks``, ``freeze_encoder`` and LoRA); a class that declares none
+    of its own is checked with :func:`tiny_params` alone.
+
+    Examples
+    --------
+    >>> from skemo import TACOClassifier
+    >>> from skemo.utils.estimator_checks import init_params
+    >>> init_params(TACOClassifier)
+    [{}, {'freeze_encoder': True}]
+    """
+    return [dict(params) for params in vars(cls).get("_estimator_check_params", ({},))]
+
+
+def round_trip_params(cls):
+    """Non-default ``module__*`` values of ``cls`` for the save/load round trip.
+
+    Declared in the class attribute ``_estimator_check_module_params`` (a
+    dict); none of its own gives ``{}``.
+
+    Examples
+    --------
+    >>> from skemo import TACOClassifier
+    >>> from skemo.utils.estimator_checks import round_trip_params
+    >>> round_trip_params(TACOClassifier)
+    {'module__embedding_dim': 16}
+    """
+    return dict(vars(cls).get("_estimator_check_module_params", {}))
 
 
 def tiny_encoder():
@@ -145,16 +152,16 @@ def tiny_params(**overrides):
 
 
 def instances(*classes, module_params=False):
-    """Estimators to check: one per parameter set of :data:`INIT_PARAMS`.
+    """Estimators to check: one per parameter set of :func:`init_params`.
 
     Parameters
     ----------
     *classes : type
-        Estimator classes; a class missing from :data:`INIT_PARAMS` gives
-        one instance with :func:`tiny_params`. None given: every skemo
-        estimator.
+        Estimator classes; a class that declares no parameter sets gives one
+        instance with :func:`tiny_params`. None given: every registered
+        estimator (:func:`~skemo.utils.discovery.all_estimators`).
     module_params : bool, default=False
-        Give one instance per class with its :data:`MODULE_PARAMS` instead.
+        Give one instance per class with its :func:`round_trip_params` instead.
 
     Returns
     -------
@@ -171,9 +178,8 @@ def instances(*classes, module_params=False):
     """
     has_peft = importlib.util.find_spec("peft") is not None
     found = []
-    for cls in classes or sorted(INIT_PARAMS, key=lambda c: c.__name__):
-        param_sets = ([MODULE_PARAMS.get(cls, {})] if module_params
-                      else INIT_PARAMS.get(cls, [{}]))
+    for cls in classes or [cls for _, cls in all_estimators()]:
+        param_sets = [round_trip_params(cls)] if module_params else init_params(cls)
         found += [cls(**tiny_params(**params)) for params in param_sets
                   if has_peft or "lora_r" not in params]
     return found
@@ -181,8 +187,6 @@ def instances(*classes, module_params=False):
 
 @lru_cache(maxsize=1)
 def _sample():
-    from skemo.datasets import load_goemotions_sample
-
     X, Y = load_goemotions_sample(return_X_y=True, labels=list(LABELS))
     return tuple(X[:N_TEXTS]), Y[:N_TEXTS].astype(np.int64)
 
@@ -424,8 +428,6 @@ def check_save_load_round_trip(name, estimator):
     name : str
     estimator : estimator
     """
-    from skemo.persistence import load
-
     X, Y = check_data("indicator")
     est = clone(estimator).set_params(label_names=list(LABELS), threshold="tuned")
     est.fit(X, Y)
@@ -563,9 +565,7 @@ def check_estimator(estimator, checks=CHECKS):
 
 __all__ = [
     "CHECKS",
-    "INIT_PARAMS",
     "LABELS",
-    "MODULE_PARAMS",
     "check_clone_is_unfitted",
     "check_data",
     "check_estimator",
@@ -577,9 +577,11 @@ __all__ = [
     "check_random_state_repeatable",
     "check_save_load_round_trip",
     "estimator_checks_generator",
+    "init_params",
     "instances",
     "invalid_parameter_values",
     "parametrize_with_checks",
+    "round_trip_params",
     "tiny_encoder",
     "tiny_params",
 ]
