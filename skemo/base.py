@@ -49,7 +49,7 @@ under them) come from ``skemo._persistence_hooks``, and the method registry
 A method is a subclass that sets two class attributes: ``module`` (an
 :class:`~skemo.nn.EmotionModule` class built as ``module(encoder=TextEncoder,
 n_labels=L, **module_kwargs)`` whose forward returns the label logits, or a
-tuple whose first item they are; the module protocol, :mod:`skemo.nn.module`,
+tuple whose first item they are; the module protocol, ``skemo.nn.module``,
 says what else a module may declare) and ``criterion`` (its loss, called as
 ``criterion(output, target)``), plus ``_module_kwargs``/``_criterion_kwargs``
 when they need more than the defaults, and ``needs_token_ids`` when its

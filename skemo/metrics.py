@@ -45,7 +45,7 @@ def expected_calibration_error(y_true: ArrayLike, y_proba: ArrayLike, *,
 
     Examples
     --------
-    Predicted 0.8 four times, right three times: |0.75 - 0.8| = 0.05.
+    Predicted 0.8 four times, right three times: ``|0.75 - 0.8| = 0.05``.
 
     >>> from skemo.metrics import expected_calibration_error
     >>> round(expected_calibration_error([[1], [1], [1], [0]], [[.8], [.8], [.8], [.8]]), 3)
@@ -98,7 +98,7 @@ def emotion_report(
     y_proba : array-like of shape (n_samples, n_labels), default=None
         The predicted probabilities (``predict_proba``): when given, the
         report adds their expected calibration error
-        (:func:`expected_calibration_error`; single-label ``y_true`` must then
+        (:func:`~skemo.metrics.expected_calibration_error`; single-label ``y_true`` must then
         hold column indices of ``y_proba``).
     target_names : list of str of shape (n_labels,), default=None
         Display names of the labels, in label order.

@@ -11,7 +11,7 @@ downloaded with :mod:`pooch` (streamed, retried, with a progress bar) and
 checked against their recorded sha256; the GoEmotions sample ships with the
 package. Importing this package does not import scikit-learn or pandas.
 
-:func:`load_labelled_texts` reads your own labelled texts (CSV, TSV, JSON
+:func:`~skemo.datasets.load_labelled_texts` reads your own labelled texts (CSV, TSV, JSON
 lines or a DataFrame) into the same Bunch.
 
 :data:`DATASETS` is the dataset registry: each loader under its name without

@@ -84,7 +84,7 @@ class EmotionModule(nn.Module):
         ----------
         encoder : torch.nn.Module
             Takes the place of ``self.encoder`` (e.g. the int8 encoder of
-            :func:`skemo.utils._onnx.int8_encoder`).
+            ``skemo.utils._onnx.int8_encoder``).
 
         Returns
         -------
