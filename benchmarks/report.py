@@ -4,7 +4,8 @@ Reads ``benchmarks/results/*.jsonl`` (written by the benchmark scripts
 through ``_records.append``) and writes each table twice: as Markdown
 between ``<!-- table:NAME -->`` and ``<!-- /table:NAME -->`` in
 ``benchmarks/RESULTS.md``, and as a reStructuredText list-table in
-``docs/_generated/NAME.rst``, which the docs include. Tables are never
+``docs/_generated/NAME.rst``, which the docs include (with the learning
+curves drawn in ``docs/_generated/learning_curve.png``). Tables are never
 typed by hand; ``tests/test_records.py`` checks they match the records.
 
 Usage::
@@ -111,6 +112,40 @@ def rst(tables, note):
     return "\n".join(out).rstrip() + "\n"
 
 
+def learning_curve_plot(path):
+    """Test macro-F1 against n, one panel per dataset, one line per learner."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = read("learning_curve")
+    learners = sorted({r["learner"] for r in records})
+    colours = dict(zip(learners, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    fig, axes = plt.subplots(1, len(DATASET_NAMES), figsize=(12, 3.6))
+    for ax, (dataset, title) in zip(axes, DATASET_NAMES.items()):
+        runs = [r for r in records if r["dataset"] == dataset]
+        for learner in sorted({r["learner"] for r in runs}):
+            points = defaultdict(list)
+            for r in runs:
+                if r["learner"] == learner:
+                    points[r["n_train"]].append(r["metrics"]["macro_f1"])
+            n = sorted(points)
+            ax.plot(n, [np.mean(points[k]) for k in n], marker="o", label=learner,
+                    color=colours[learner])
+        ax.set_xscale("log")
+        ax.set_title(title.split(" (")[0], fontsize=10)
+        ax.set_xlabel("labelled training texts")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("test macro-F1")
+    handles = [plt.Line2D([], [], color=colours[name], marker="o", label=name)
+               for name in learners]
+    axes[-1].legend(handles=handles, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 TABLES = {"learning_curve": learning_curve_rows,
           "threshold_shrinkage": threshold_shrinkage_rows}
 
@@ -143,6 +178,8 @@ def main():
             if not args.check:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text)
+    if not args.check:
+        learning_curve_plot(GENERATED / "learning_curve.png")
     if args.check and stale:
         print("out of date: " + ", ".join(str(p.relative_to(ROOT)) for p in stale))
         sys.exit(1)

@@ -36,7 +36,7 @@ own = FineTunedEmotionClassifier(label_names=train.target_names, random_state=0)
 own.fit(train.data, train.target)
 print(f"{own.n_epochs_} epochs on {len(train.data)} texts")
 
-print(own.predict(["Thank you so much, this made my day!"]))
+print(own.predict_label_scores(["Thank you so much, this made my day!"]))
 predicted = own.predict(test.data)
 top = predicted.sum(axis=0).argmax()
 print(f"{predicted.sum(axis=1).mean():.2f} labels per test text (truth: "

@@ -132,12 +132,12 @@ def test_a_label_predicted_far_more_often_than_its_prevalence_warns(calibrated):
     Y[rest[:40], 1] = 1  # label 1 on 40
     proba = np.zeros((n_valid, 4))
     proba[:, 0] = 0.9  # label 0 predicted for every validation text
-    saved, est.thresholds_ = est.thresholds_, np.full(4, 0.5)
+    est.set_params(threshold=0.5)
     try:
         with pytest.warns(UserWarning) as record:
             est._check_predicted_rates(Y, proba)
     finally:
-        est.thresholds_ = saved
+        est.set_params(threshold="auto")
     message = str(record[0].message)
     expected_0 = 10 / len(rest) * n_valid
     expected_1 = 40 / len(rest) * n_valid

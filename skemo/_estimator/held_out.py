@@ -63,10 +63,10 @@ class HeldOutMixin:
 
     def _check_predicted_rates(self, Y, proba_valid):
         """Warn when a label is predicted on the validation split far more (or less)
-        often than its training prevalence says."""
+        often than its training prevalence says, at the thresholds ``predict`` applies."""
         valid = self.validation_indices_
         expected = np.delete(Y, valid, axis=0).mean(axis=0) * len(valid)
-        predicted = apply_thresholds(proba_valid, self.thresholds_).sum(axis=0)
+        predicted = apply_thresholds(proba_valid, self.decision_thresholds()).sum(axis=0)
         over = predicted > 3 * expected + 2
         under = (expected >= 5) & (predicted < expected / 3)
         if over.any() or under.any():
