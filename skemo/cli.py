@@ -476,14 +476,13 @@ def evaluate(args):
         data = load_data(args.data, args.split, args.data_home)
         _check_same_labels(est, data, args.data)
         target = data.target
-    from skemo.thresholds import apply_thresholds
-
     proba = est.predict_proba(data.data)
+    pred = est._decide(proba, encoded=True)  # indicator matrix, or columns of proba
     if est.multilabel_:
-        truth, pred = target, apply_thresholds(proba, est.decision_thresholds())
+        truth = target
     else:  # column indices of predict_proba, as expected_calibration_error takes them
         column = {label: j for j, label in enumerate(est.classes_)}
-        truth, pred = np.array([column[label] for label in target]), proba.argmax(axis=1)
+        truth = np.array([column[label] for label in target])
     print(emotion_report(truth, pred, y_proba=proba, target_names=list(est.label_names_),
                          digits=args.digits))
     return 0

@@ -52,6 +52,19 @@ def tiny_params(**overrides):
 
 
 @pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory):
+    """A directory holding a tiny random BERT and MiniLM's tokenizer, as --encoder takes."""
+    from transformers import AutoModel
+
+    from skemo.nn.encoder import DEFAULT_ENCODER, load_tokenizer
+
+    path = tmp_path_factory.mktemp("tiny-encoder")
+    AutoModel.from_config(tiny_bert()).save_pretrained(path)
+    load_tokenizer(DEFAULT_ENCODER).save_pretrained(path)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
 def sample():
     return load_goemotions_sample()
 

@@ -7,26 +7,13 @@ import re
 import numpy as np
 import pytest
 from sklearn.utils import Bunch
-from transformers import AutoModel
 
 import skemo
-from skemo import DEFAULT_ENCODER, all_estimators
+from skemo import all_estimators
 from skemo.cli import _check_same_labels, estimator_class, main
 from skemo.methods import METHOD_KEYS
-from skemo.nn.encoder import load_tokenizer
-
-from .conftest import tiny_bert
 
 TEXTS = ["Thank you so much, this made my day!", "I can't believe they did that.", ""]
-
-
-@pytest.fixture(scope="module")
-def tiny_encoder(tmp_path_factory):
-    """A directory holding a tiny random BERT and MiniLM's tokenizer, as --encoder takes."""
-    path = tmp_path_factory.mktemp("tiny-encoder")
-    AutoModel.from_config(tiny_bert()).save_pretrained(path)
-    load_tokenizer(DEFAULT_ENCODER).save_pretrained(path)
-    return str(path)
 
 
 def fit_args(encoder, out, method="finetuned", *extra):

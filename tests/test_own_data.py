@@ -6,14 +6,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from transformers import AutoModel
 
-from skemo import DEFAULT_ENCODER
 from skemo.cli import main
 from skemo.datasets import load_goemotions_sample, load_labelled_texts
-from skemo.nn.encoder import load_tokenizer
-
-from .conftest import tiny_bert
 
 
 def write_csv(path, header, rows, delimiter=","):
@@ -103,14 +98,6 @@ def test_bad_utf8_names_the_file(tmp_path):
 def test_a_missing_file_is_a_file_not_found_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.csv: no such file"):
         load_labelled_texts(tmp_path / "nope.csv")
-
-
-@pytest.fixture(scope="module")
-def tiny_encoder(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny-encoder")
-    AutoModel.from_config(tiny_bert()).save_pretrained(path)
-    load_tokenizer(DEFAULT_ENCODER).save_pretrained(path)
-    return str(path)
 
 
 @pytest.fixture(scope="module")

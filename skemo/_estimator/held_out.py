@@ -18,7 +18,7 @@ from skemo.calibration import (
     log_loss_of,
     scores_from_proba,
 )
-from skemo.thresholds import apply_thresholds, tune_thresholds
+from skemo.thresholds import tune_thresholds
 from skemo.utils._precision import tuning_precision
 
 #: ``calibration="auto"`` keeps temperature scaling where it lowers the held-out
@@ -66,7 +66,7 @@ class HeldOutMixin:
         often than its training prevalence says, at the thresholds ``predict`` applies."""
         valid = self.validation_indices_
         expected = np.delete(Y, valid, axis=0).mean(axis=0) * len(valid)
-        predicted = apply_thresholds(proba_valid, self.decision_thresholds()).sum(axis=0)
+        predicted = self._decide(proba_valid, encoded=True).sum(axis=0)
         over = predicted > 3 * expected + 2
         under = (expected >= 5) & (predicted < expected / 3)
         if over.any() or under.any():
