@@ -389,8 +389,6 @@ def predict(args):
     import csv
 
     est = load_model(args.model, device=args.device)
-    if args.threshold is not None:
-        est.set_params(threshold=args.threshold)
     if args.verbose:
         est.set_params(verbose=args.verbose)  # progress bars on long inputs
     names = est.label_names_
@@ -411,23 +409,52 @@ def predict(args):
         texts = read_texts(name, _decoded_lines(name, binary), kind, args.text_field)
         for chunk in _chunks(texts, PREDICT_CHUNK):
             proba = est.predict_proba(chunk)
-            scored = est._label_scores(proba, args.top_k)
-            for text, row, labels in zip(chunk, proba, scored):
+            records = est._prediction_records(chunk, proba, args.top_k, args.threshold)
+            for record, row in zip(records, proba):
                 if writer is not None:
-                    writer.writerow([text, ";".join(item["label"] for item in labels),
+                    writer.writerow([record["text"], ";".join(record["labels"]),
                                      *(f"{p:.4f}" for p in row)])
-                    continue
-                record = {"text": text,
-                          "labels": [item["label"] for item in labels],
-                          "scores": [round(item["score"], 4) for item in labels],
-                          "probabilities": {label: round(float(p), 4)
-                                            for label, p in zip(names, row)}}
-                print(json.dumps(record, ensure_ascii=False), file=stream)
+                else:
+                    print(json.dumps(record, ensure_ascii=False), file=stream)
             stream.flush()
             n_texts += len(chunk)
     if not n_texts:
         raise ValueError("no texts to predict: give one text per line on standard input "
                          "or in --input.")
+    return 0
+
+
+def _positive_int(text):
+    """A positive int option (``--max-queue`` etc.)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
+def _milliseconds(text):
+    """``--max-wait-ms``: a number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of milliseconds >= 0, got {text!r}")
+    return value
+
+
+def serve(args):
+    """``skemo serve``: answer ``POST /predict`` over HTTP until SIGINT or SIGTERM."""
+    from skemo.serve import DEFAULT_LIMITS, run_server
+
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    limits = {name: getattr(args, name) for name in DEFAULT_LIMITS}
+    est = load_model(args.model, device=args.device)
+    run_server(est, host=args.host, port=args.port, name=args.model,
+               log_level="warning" if args.quiet else "debug" if args.verbose else "info",
+               **limits)
     return 0
 
 
@@ -494,7 +521,7 @@ def build_parser():
     Returns
     -------
     argparse.ArgumentParser
-        The parser of ``fit``, ``predict`` and ``evaluate``; each subparser
+        The parser of ``fit``, ``predict``, ``evaluate`` and ``serve``; each subparser
         sets ``run``, the function that executes it.
     """
     from skemo import __version__
@@ -610,6 +637,49 @@ def build_parser():
                             help="digits after the decimal point (default: 3)")
     evaluating.add_argument("--device", metavar="DEVICE", help=device_help)
     evaluating.set_defaults(run=evaluate)
+
+    from skemo.serve import DEFAULT_LIMITS
+
+    serving = commands.add_parser(
+        "serve", parents=[common], help="serve a model over HTTP",
+        description="Answer POST /predict ({\"texts\": [...]}, optional top_k and "
+                    "threshold) with the records of skemo predict, batching concurrent "
+                    "requests; GET /health and GET /labels describe the model. SIGINT or "
+                    "SIGTERM stops it after the requests it holds are answered. Needs "
+                    "pip install 'skemo[serve]'.")
+    serving.add_argument("model", help=model_help)
+    serving.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default: 127.0.0.1; 0.0.0.0 for "
+                              "every interface)")
+    serving.add_argument("--port", type=int, default=8000,
+                         help="port to listen on (default: 8000; 0 takes a free one)")
+    limit = serving.add_argument_group(
+        "batching and limits", "the answers to requests past a limit: 413 (too large) "
+                               "or 503 with Retry-After (queue full)")
+    limit.add_argument("--max-batch-size", type=_positive_int, metavar="N",
+                       default=DEFAULT_LIMITS["max_batch_size"],
+                       help="most texts scored at once (default: %(default)s)")
+    limit.add_argument("--max-wait-ms", type=_milliseconds, metavar="MS",
+                       default=DEFAULT_LIMITS["max_wait_ms"],
+                       help="how long a batch waits for more texts (default: %(default)s)")
+    limit.add_argument("--max-queue", type=_positive_int, metavar="N",
+                       default=DEFAULT_LIMITS["max_queue"],
+                       help="most texts waiting to be scored; more are refused with 503 "
+                            "(default: %(default)s)")
+    limit.add_argument("--max-body-bytes", type=_positive_int, metavar="N",
+                       default=DEFAULT_LIMITS["max_body_bytes"],
+                       help="largest request body (default: %(default)s)")
+    limit.add_argument("--max-texts", type=_positive_int, metavar="N",
+                       default=DEFAULT_LIMITS["max_texts"],
+                       help="most texts in one request (default: %(default)s)")
+    limit.add_argument("--max-chars", type=_positive_int, metavar="N",
+                       default=DEFAULT_LIMITS["max_chars"],
+                       help="most characters in one text (default: %(default)s)")
+    serving.add_argument("--threads", type=_positive_int, metavar="N",
+                         help="torch (and onnxruntime) threads scoring each batch "
+                              "(default: torch's, one per core)")
+    serving.add_argument("--device", metavar="DEVICE", help=device_help)
+    serving.set_defaults(run=serve)
     return parser
 
 

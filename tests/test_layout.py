@@ -150,6 +150,7 @@ DEFERRING_MODULES = {
     "skemo": "the estimators and loaders are lazy names: `import skemo` loads no torch",
     "skemo.cli": "`skemo --help` loads no torch",
     "skemo.methods": "`skemo --help` reads METHOD_KEYS from it, without loading torch",
+    "skemo.serve": "`skemo --help` reads DEFAULT_LIMITS from it, without loading torch",
     "skemo.export": "ONNX export needs onnx and onnxruntime (the [onnx] extra)",
     "skemo.utils._precision": "int8 prediction runs the encoder in onnxruntime",
 }

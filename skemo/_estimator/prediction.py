@@ -288,8 +288,14 @@ class PredictionMixin:
         return self._predict_texts(X, lambda pooled: pooled.float().cpu().numpy(),
                                    module=self._text_encoder())
 
-    def decision_thresholds(self):
+    def decision_thresholds(self, threshold=None):
         """The per-label thresholds ``predict`` applies (multi-label only).
+
+        Parameters
+        ----------
+        threshold : float, "tuned", "auto" or None, default=None
+            The thresholds another ``threshold`` would apply, without
+            setting it; None: the ``threshold`` parameter.
 
         Returns
         -------
@@ -301,18 +307,26 @@ class PredictionMixin:
             If ``threshold`` is not a number in [0, 1], ``"tuned"`` or ``"auto"``, or is
             ``"tuned"`` while the estimator has no tuned thresholds (fitted
             without a validation split, or loaded from a mid-fit checkpoint).
+
+        Examples
+        --------
+        >>> import skemo
+        >>> clf = skemo.pretrained("goemotions")  # doctest: +SKIP
+        >>> clf.decision_thresholds(0.3)[:2]  # doctest: +SKIP
+        array([0.3, 0.3])
         """
+        threshold = self.threshold if threshold is None else threshold
         validate_parameter_constraints(
             {"threshold": self._parameter_constraints["threshold"]},
-            {"threshold": self.threshold}, caller_name=type(self).__name__)
-        if self.threshold == "tuned":
+            {"threshold": threshold}, caller_name=type(self).__name__)
+        if threshold == "tuned":
             check_is_fitted(self, "thresholds_")
-        return thresholds_for(self.threshold, getattr(self, "thresholds_", None),
+        return thresholds_for(threshold, getattr(self, "thresholds_", None),
                               len(self.classes_))
 
-    def _decide(self, proba, *, encoded=False):
-        """:func:`decide` with this estimator's targets and thresholds."""
-        thresholds = self.decision_thresholds() if self.multilabel_ else None
+    def _decide(self, proba, *, encoded=False, threshold=None):
+        """:func:`decide` with this estimator's targets and thresholds (or ``threshold``'s)."""
+        thresholds = self.decision_thresholds(threshold) if self.multilabel_ else None
         return decide(proba, self.target_encoder_, thresholds, encoded=encoded)
 
     def predict(self, X: Sequence[str]) -> np.ndarray | list[list[str]]:
@@ -357,15 +371,18 @@ class PredictionMixin:
         """
         return self._label_scores(self.predict_proba(X), top_k)
 
-    def _label_scores(self, proba, top_k):
-        """:meth:`predict_label_scores` from the probabilities ``proba``."""
+    def _label_scores(self, proba, top_k, threshold=None):
+        """:meth:`predict_label_scores` from the probabilities ``proba``.
+
+        ``threshold`` replaces the ``threshold`` parameter (None keeps it).
+        """
         if not (top_k is None or top_k == "all"
                 or (isinstance(top_k, Integral) and not isinstance(top_k, bool) and top_k >= 1)):
             raise ValueError(f"top_k must be None, a positive int or 'all', got {top_k!r}.")
         if top_k is not None:
             chosen = np.ones_like(proba, dtype=bool)
         elif self.multilabel_:
-            chosen = self._decide(proba, encoded=True).astype(bool)
+            chosen = self._decide(proba, encoded=True, threshold=threshold).astype(bool)
         else:
             chosen = np.eye(proba.shape[1], dtype=bool)[self._decide(proba, encoded=True)]
         limit = None if top_k in (None, "all") else top_k
@@ -373,6 +390,32 @@ class PredictionMixin:
         return [[{"label": names[j], "score": float(row[j])}
                  for j in np.argsort(-row, kind="stable") if picks[j]][:limit]
                 for row, picks in zip(proba, chosen)]
+
+    def _prediction_records(self, texts, proba, top_k=None, threshold=None):
+        """The answer of ``skemo predict`` (JSON lines) and ``skemo serve`` for each text.
+
+        Parameters
+        ----------
+        texts : sequence of str
+        proba : ndarray of shape (n_texts, n_labels)
+            The texts' probabilities (:meth:`predict_proba`).
+        top_k, threshold
+            As in :meth:`_label_scores`.
+
+        Returns
+        -------
+        list of dict
+            ``{"text": text, "labels": [...], "scores": [...], "probabilities":
+            {label: p}}`` per text, the chosen labels most probable first and
+            every number rounded to 4 decimals.
+        """
+        names = self.label_names_
+        return [{"text": text,
+                 "labels": [item["label"] for item in labels],
+                 "scores": [round(item["score"], 4) for item in labels],
+                 "probabilities": {label: round(float(p), 4) for label, p in zip(names, row)}}
+                for text, row, labels in zip(texts, proba,
+                                             self._label_scores(proba, top_k, threshold))]
 
     def score(self, X: Sequence[str], y: ArrayLike, sample_weight: ArrayLike | None = None
               ) -> float:
