@@ -26,9 +26,11 @@ requests wait up to ``max_wait_ms`` for one another, at most
 estimator's ``predict_proba``, and each request gets its own rows back. Where
 prediction runs the int8 encoder, whose activations are quantised over the
 whole batch so that a text's probabilities would shift with the texts batched
-beside it, each text of a batch is scored alone: an answer never depends on
-the other requests. At most ``max_queue`` texts wait; beyond that the server
-refuses work rather than hold it. SIGTERM or SIGINT stops the server
+beside it, each text of a batch is scored alone, so that an answer does not
+depend on the other requests; in float32 the batch is scored at once, its
+rows equal to those of each text alone up to float rounding. At most
+``max_queue`` texts wait; beyond that the server refuses work rather than
+hold it. SIGTERM or SIGINT stops the server
 gracefully: it stops accepting connections, answers the requests it holds,
 and exits with status 0.
 
