@@ -30,9 +30,8 @@ beside it, each text of a batch is scored alone, so that an answer does not
 depend on the other requests; in float32 the batch is scored at once, its
 rows equal to those of each text alone up to float rounding. At most
 ``max_queue`` texts wait; beyond that the server refuses work rather than
-hold it. SIGTERM or SIGINT stops the server
-gracefully: it stops accepting connections, answers the requests it holds,
-and exits with status 0.
+hold it. SIGTERM or SIGINT stops the server gracefully: it stops accepting
+connections, answers the requests it holds, and exits with status 0.
 
 Starlette and uvicorn are optional dependencies: ``pip install 'skemo[serve]'``.
 """
