@@ -260,6 +260,20 @@ def test_bad_limit_options_are_usage_errors(model, argv, message, capsys):
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
+def test_a_taken_port_and_a_missing_package_are_one_line_errors(model, capsys, monkeypatch):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert main(["serve", str(model), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skemo serve: error: [Errno") and len(err.splitlines()) == 1
+    monkeypatch.setitem(sys.modules, "starlette", None)
+    assert main(["serve", str(model)]) == 2
+    assert capsys.readouterr().err == ("skemo serve: error: skemo serve needs starlette and "
+                                       "uvicorn: pip install 'skemo[serve]'\n")
+
+
 def test_the_command_line_loads_no_server_package():
     code = ("import sys, skemo, skemo.cli; skemo.cli.build_parser();"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'starlette', 'uvicorn'}))")
