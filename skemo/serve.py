@@ -78,7 +78,7 @@ class PredictionBatcher:
 
     Each request's texts are queued in chunks of at most ``max_batch_size``.
     A batch starts with the oldest chunk and takes the chunks that arrive
-    within ``max_wait`` seconds, up to ``max_batch_size`` texts; ``score``
+    within ``max_wait`` seconds of it, up to ``max_batch_size`` texts; ``score``
     runs it in the worker thread while the next batch gathers, and every
     request gets its own rows back. Chunks whose request went away (a
     client that disconnected) are dropped unscored.
@@ -119,7 +119,7 @@ class PredictionBatcher:
         self.max_queue = max_queue
         self.waiting = 0  # texts accepted and not yet scored
         self.closing = False
-        self._queue = deque()  # (texts, future) chunks
+        self._queue = deque()  # (texts, future, arrival time) chunks
         self._queued = 0  # texts in _queue
         self._arrived = None
         self._task = None
@@ -164,7 +164,7 @@ class PredictionBatcher:
         for start in range(0, len(texts), self.max_batch_size):
             chunk = texts[start:start + self.max_batch_size]
             futures.append(loop.create_future())
-            self._queue.append((chunk, futures[-1]))
+            self._queue.append((chunk, futures[-1], loop.time()))
             self._queued += len(chunk)
         self.waiting += len(texts)
         self._arrived.set()
@@ -188,7 +188,7 @@ class PredictionBatcher:
         """The oldest chunks, up to ``max_batch_size`` texts (at least one chunk)."""
         batch, size = [], 0
         while self._queue and (not batch or size + len(self._queue[0][0]) <= self.max_batch_size):
-            chunk, future = self._queue.popleft()
+            chunk, future, _ = self._queue.popleft()
             self._queued -= len(chunk)
             if future.done():  # its request was cancelled
                 self.waiting -= len(chunk)
@@ -204,7 +204,7 @@ class PredictionBatcher:
                 if self.closing:
                     return
                 await self._wait_for_arrivals()
-            deadline = loop.time() + self.max_wait
+            deadline = self._queue[0][2] + self.max_wait  # texts that waited go at once
             while (self._queued < self.max_batch_size and not self.closing
                    and (remaining := deadline - loop.time()) > 0):
                 await self._wait_for_arrivals(remaining)
