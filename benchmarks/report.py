@@ -387,15 +387,19 @@ def speed_rows():
 
 def precision_cost_rows():
     """Test macro-F1 of the same weights predicting in each precision."""
-    rows = []
+    rows, fp32 = [], {}
     for r in read("precision_cost"):
         m = r["metrics"]
+        if r["precision"] == "fp32":
+            fp32[r["model"]] = m["macro_f1_fp32_thresholds"]
+        cost = fp32.get(r["model"], np.nan) - m["macro_f1_fp32_thresholds"]
         changed = m.get("decisions_changed_fraction")
         rows.append([r["model"], r["precision"], f"{m['macro_f1_fp32_thresholds']:.4f}",
+                     "--" if r["precision"] == "fp32" else f"{cost:+.4f}",
                      f"{m['macro_f1_retuned']:.4f}", f"{m['macro_f1_at_05']:.4f}",
                      f"{100 * changed:.2f}%" if changed is not None else "--"])
-    header = ["model", "precision", "macro-F1, fp32's thresholds", "macro-F1, re-tuned",
-              "macro-F1 @0.5", "test decisions changed"]
+    header = ["model", "precision", "macro-F1, fp32's thresholds", "cost against fp32",
+              "macro-F1, re-tuned", "macro-F1 @0.5", "test decisions changed"]
     devices = sorted({r["device"] for r in read("precision_cost")})
     note = ("Full-data models predicting the test split in each precision; fit tunes the "
             "thresholds on fp32 probabilities where prediction is int8 (first column). "
@@ -432,6 +436,110 @@ def open_vocabulary_rows():
             "scored on 1000 test texts from its description alone.")
     return [("Open vocabulary", ["method", "test ranking AUC"], rows)], note
 
+
+
+# -- the method-choice table of the docs ------------------------------------------
+def _mean(dataset, variant, metric, params=None):
+    runs = _runs(dataset, variant, params)
+    return np.mean([m[metric] for m in runs.values()]) if runs else np.nan
+
+
+def _time_factor(dataset, variant, params=None):
+    """Training time of a method over the baseline's, from their training texts/s."""
+    def rate(name, p):
+        for row, seeds in method_runs(dataset).items():
+            record = next(iter(seeds.values()))
+            if record["variant"] == name and (p is None or record["params"] == p):
+                return np.mean([r["train_texts_per_s"] for r in seeds.values()
+                                if "train_texts_per_s" in r] or [np.nan])
+        return np.nan
+    return rate("finetuned", {}) / rate(variant, params)
+
+
+def choosing_rows():
+    """The decision table of docs/user_guide/choosing.rst, each row with its evidence."""
+    rows = []
+    bundle = read("pretrained")
+    if bundle:
+        auto = bundle[-1]["metrics"]["auto"]
+        rows.append(["the 28 GoEmotions emotions suit your texts", "none", "no training",
+                     "``skemo.pretrained(\"goemotions\")``",
+                     f"test macro-F1 {auto['macro_f1_tuned']:.4f}, micro-F1 "
+                     f"{auto['micro_f1_at_05']:.4f} at 0.5 (:ref:`bundled-model`)"])
+    sem = _mean("semeval2018_ec", "finetuned", "macro_f1_tuned")
+    go = _mean("goemotions", "finetuned", "macro_f1_tuned")
+    rows.append(["multi-label, your own labels (GoEmotions-28 included)",
+                 "about 300 texts and up", "any",
+                 ":class:`~skemo.FineTunedEmotionClassifier` at its defaults",
+                 f"tuned macro-F1 {sem:.3f} on SemEval, {go:.3f} on GoEmotions; no paper "
+                 "method ahead of it at every seed on multi-label data (:ref:`claims`)"])
+    mh = _mean("semeval2018_ec", "multihead_valence", "macro_f1_tuned", {})
+    rows.append(["multi-label, and you also want valence and intensity",
+                 "thousands of texts", "any",
+                 ":class:`~skemo.MultiHeadValenceClassifier`",
+                 f"ties the baseline on SemEval ({mh:.3f} against {sem:.3f}; :ref:`claims`)"])
+    aux = {"aux_weight": 0.5}
+    rare = _mean("goemotions", "definition_auxiliary", "rare_macro_f1_tuned", aux)
+    base_rare = _mean("goemotions", "finetuned", "rare_macro_f1_tuned")
+    factor = _time_factor("goemotions", "definition_auxiliary", aux)
+    rows.append(["multi-label, rare labels matter and have good definitions",
+                 "thousands of texts", f"about {factor:.1f}x the baseline's training time",
+                 ":class:`~skemo.DefinitionAuxiliaryClassifier`",
+                 f"rarest quarter of GoEmotions' labels {rare:.3f} against {base_rare:.3f}, "
+                 "within the seed spread (:ref:`claims`)"])
+    taco = _mean("taco_goemotions", "taco", "macro_f1")
+    ce = _mean("taco_goemotions", "finetuned", "macro_f1")
+    rows.append(["single-label, many confusable emotions", "thousands of texts",
+                 "not compared like for like",
+                 ":class:`~skemo.TACOClassifier`",
+                 f"macro-F1 {taco:.3f} against {ce:.3f} on TACO GE-27, ahead at every seed "
+                 "(:ref:`claims`); not measured on multi-label GoEmotions-28"])
+    wf = _mean("emotion", "finetuned", "weighted_f1", {})
+    t32 = _mean("emotion", "taco-batch32", "weighted_f1")
+    rows.append(["single-label, a few coarse emotions", "thousands of texts", "any",
+                 ":class:`~skemo.FineTunedEmotionClassifier` (TACO only with "
+                 "``batch_size=32``)",
+                 f"dair-ai emotion weighted-F1 {wf:.3f}; TACO at batch 32 {t32:.3f} "
+                 "(:ref:`methods-table`)"])
+    shots = defaultdict(list)
+    for r in read("few_shot"):
+        if r["budget"] in ("15 epochs", "setfit defaults, num_iterations=20") and \
+                r["date"] >= "2026-12-02T17":
+            shots[(r["shots"], r["learner"])].append(r["metrics"]["macro_f1"])
+    if shots:
+        rows.append(["single-label, a handful of texts per label", "8 per label",
+                     "seconds to a minute on a CPU",
+                     ":class:`~skemo.SimilarityEmotionClassifier`, ``max_epochs=15``",
+                     f"macro-F1 {np.mean(shots[(8, 'similarity')]):.3f} against SetFit's "
+                     f"{np.mean(shots[(8, 'setfit')]):.3f} in a fifth of its time "
+                     "(:ref:`few-shot`)"])
+        rows.append(["single-label, a few dozen texts per label", "32 per label",
+                     "a minute on a CPU", ":class:`~skemo.TACOClassifier`, ``max_epochs=15``",
+                     f"macro-F1 {np.mean(shots[(32, 'taco')]):.3f} against SetFit's "
+                     f"{np.mean(shots[(32, 'setfit')]):.3f}, behind at one of two seeds "
+                     "(:ref:`few-shot`)"])
+    auc = {r["method"]: r["metrics"]["ranking_auc"] for r in read("open_vocabulary")}
+    if auc:
+        rows.append(["labels that arrive after training", "any", "any",
+                     ":class:`~skemo.SimilarityEmotionClassifier`",
+                     f"ranking AUC {auc['similarity']:.3f} on a label held out of training "
+                     "(:ref:`open-vocabulary`)"])
+    ratios = predict_ratios()
+    if ratios:
+        rows.append(["any", "any", "fast CPU prediction", "any method; ``precision=\"auto\"`` "
+                     "(the default) or :func:`skemo.export.export_onnx`",
+                     f"{np.median(ratios['skemo_auto']):.2f}x the transformers pipeline "
+                     f"(median), {np.median(ratios['skemo_onnx_int8']):.2f}x exported "
+                     "(:doc:`gpu`)"])
+    for r in read("speed_grid")[-1:]:
+        rows.append(["any", "any", "many fits (a grid search)",
+                     "``freeze_encoder=True`` with ``cache_dir``",
+                     f"{r['seconds']['uncached'] / r['seconds']['cached']:.2f}x faster, "
+                     "identical results (:doc:`gpu`)"])
+    header = ["task", "labelled data", "speed budget", "choose", "evidence"]
+    note = ("Each recommendation with the records behind it; the tables below hold every "
+            "figure.")
+    return [("Which method", header, rows)], note
 
 
 def markdown(tables, note):
@@ -499,7 +607,10 @@ TABLES = {"learning_curve": learning_curve_rows,
           "few_shot": few_shot_rows,
           "speed": speed_rows,
           "precision_cost": precision_cost_rows,
-          "pretrained": pretrained_rows}
+          "pretrained": pretrained_rows,
+          "choosing": choosing_rows}
+#: Tables rendered into the docs only (their cells hold Sphinx cross-references).
+DOCS_ONLY = {"choosing"}
 
 
 def render():
@@ -509,6 +620,8 @@ def render():
     for name, build in TABLES.items():
         tables, note = build()
         files[GENERATED / f"{name}.rst"] = rst(tables, note)
+        if name in DOCS_ONLY:
+            continue
         pattern = re.compile(rf"(<!-- table:{name} -->\n).*?(<!-- /table:{name} -->)", re.S)
         if not pattern.search(results):
             raise SystemExit(f"RESULTS.md has no <!-- table:{name} --> block.")

@@ -267,7 +267,7 @@ class TACOClassifier(LabelTextClassifierBase):
         epoch's optimiser steps: where a schedule gives few (dair-ai emotion
         at two epochs, 500 steps), 32 scored higher; on GE-27, 64 did.
     **kwargs
-        Parameters of :class:`~skemo.methods._label_text.LabelTextClassifierBase`
+        Parameters of :class:`~skemo.methods.LabelTextClassifierBase`
         (``label_descriptions``, ``label_max_length``) and
         :class:`~skemo.base.EmotionClassifierBase`. skemo's defaults apply to
         the rest of the optimisation; the paper trains RoBERTa-base with AdamW

@@ -414,7 +414,7 @@ class TextEncoder(nn.Module):
     - **precomputed pooled embeddings**: a *floating-point* ``input_ids`` of
       shape ``(B, H)`` (``attention_mask`` may be None) is returned unchanged.
       This is how ``freeze_encoder=True`` trains only the heads: the frozen
-      encoder's embeddings are computed once (see ``skemo.utils._embedding_cache``)
+      encoder's embeddings are computed once (and cached with ``cache_dir``)
       and the batches carry them in place of token ids, so a method's module
       needs no change to accept them.
 
