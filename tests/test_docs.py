@@ -1,7 +1,7 @@
 """The documentation cites only recorded figures and links only public modules.
 
 - Every score (``0.540``, ``0.5385``) or speed ratio (``4.59x``) in the prose of
-  a docs page, the README or RESULTS.md must be a figure of the benchmark
+  a docs page, the README, the changelog or RESULTS.md must be a figure of the benchmark
   records: a value of some record, or a cell of a table that
   ``benchmarks/report.py`` renders from them. Code and console blocks are not
   prose and are not checked.
@@ -26,6 +26,8 @@ GENERATED = DOCS / "_generated"
 PAGES = sorted(p for p in DOCS.rglob("*.rst")
                if GENERATED not in p.parents and "generated" not in p.parts
                and "auto_examples" not in p.parts and "_build" not in p.parts)
+#: Markdown files the docs show (the README on the package page, the changelog page).
+MARKDOWN = [ROOT / "README.md", ROOT / "CHANGELOG.md"]
 #: A score with 3 or 4 decimals, or a ratio with 1 or 2 decimals and "x".
 FIGURE = re.compile(r"(?<![\w.])(0\.\d{3,4})(?![\d])|(?<![\w.])(\d{1,2}\.\d{1,2})x\b")
 PRIVATE = re.compile(r"\bskemo(?:\.\w+)*\._\w+")
@@ -107,7 +109,7 @@ def test_the_prose_parser_skips_code_blocks():
         ("0.5385", ""), ("", "4.59"), ("", "12.5")]
 
 
-@pytest.mark.parametrize("path", [*PAGES, ROOT / "README.md", ROOT / "benchmarks" / "RESULTS.md"],
+@pytest.mark.parametrize("path", [*PAGES, *MARKDOWN, ROOT / "benchmarks" / "RESULTS.md"],
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_cited_figure_is_in_the_records(path):
     figures = recorded_figures()
@@ -117,8 +119,7 @@ def test_every_cited_figure_is_in_the_records(path):
                          f"benchmarks/results/ holds: {missing}")
 
 
-@pytest.mark.parametrize("path", [*PAGES, ROOT / "README.md"],
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", [*PAGES, *MARKDOWN], ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_page_links_a_private_module(path):
     found = [f"line {n}: {m}" for n, line in enumerate(path.read_text().splitlines(), 1)
              for m in PRIVATE.findall(line)]
