@@ -47,6 +47,13 @@ def prose(text, markdown=False):
                 lines.append((number, line))
             continue
         current = len(line) - len(line.lstrip())
+        if stripped.startswith(">>>"):  # a doctest block runs to the next blank line
+            in_block, indent = True, -1
+            continue
+        if in_block and indent < 0:
+            if stripped:
+                continue
+            in_block = False
         if in_block:
             if not stripped or current > indent:
                 continue
@@ -102,9 +109,11 @@ def cited_figures(path):
 
 def test_the_prose_parser_skips_code_blocks():
     text = ("Prose 0.5385 here.\n\n.. code-block:: console\n\n    $ skemo 0.9988\n\n"
-            "Text again, 4.59x.\n\nAn example::\n\n    0.1234\n\nEnd.\n")
+            "Text again, 4.59x.\n\nAn example::\n\n    0.1234\n\nEnd.\n"
+            ">>> f()\n0.25\n\nAfter.\n")
     assert [line for _, line in prose(text)] == [
-        "Prose 0.5385 here.", "", "Text again, 4.59x.", "", "An example::", "End."]
+        "Prose 0.5385 here.", "", "Text again, 4.59x.", "", "An example::", "End.", "",
+        "After."]
     assert FIGURE.findall("scores 0.5385 and 0.54, 4.59x, 12.5x, v1.0.123") == [
         ("0.5385", ""), ("", "4.59"), ("", "12.5")]
 
@@ -169,3 +178,12 @@ def test_no_rendered_docstring_names_a_private_module():
     found = sorted({f"{name}: {m}" for name, doc in rendered_docstrings()
                     for m in PRIVATE.findall(doc)})
     assert not found, f"docstrings in the API reference name private modules: {found}"
+
+
+def test_rendered_docstrings_cite_only_recorded_figures():
+    figures = recorded_figures()
+    missing = sorted({f"{name}: {figure}" for name, doc in rendered_docstrings()
+                      for _, line in prose(inspect.cleandoc(doc))
+                      for figure in filter(None, sum(FIGURE.findall(line), ()))
+                      if figure not in figures})
+    assert not missing, f"docstrings in the API reference cite unrecorded figures: {missing}"
