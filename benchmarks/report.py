@@ -15,6 +15,7 @@ Usage::
 """
 
 import argparse
+import inspect
 import re
 import sys
 from collections import defaultdict
@@ -110,18 +111,28 @@ def variant_name(record):
     return record["variant"] + params
 
 
-def method_runs(dataset, full=True):
-    """{row name: {seed: latest record}} of fp32-trained full-data runs at the full budget."""
+def method_runs(dataset):
+    """{row name: {seed: latest record}} of fp32-trained runs on the full training split
+    at the full budget of ``dataset``."""
+    records = [r for r in read("methods") if r["dataset"] == dataset]
+    full = max((r["n_train"] for r in records), default=0)
     runs = defaultdict(dict)
-    for r in read("methods"):
-        if r["dataset"] != dataset or r["train_precision"] != "fp32":
-            continue
-        if full and (r["n_train"] != max(x["n_train"] for x in read("methods")
-                                         if x["dataset"] == dataset)
-                     or r["epochs"] != FULL_EPOCHS[dataset]):
-            continue
-        runs[variant_name(r)][r["seed"]] = r
+    for r in records:
+        if (r["train_precision"] == "fp32" and r["n_train"] == full
+                and r["epochs"] == FULL_EPOCHS[dataset]):
+            runs[variant_name(r)][r["seed"]] = r
     return runs
+
+
+def at_defaults(record):
+    """Whether a methods record ran its estimator at the defaults (its ``params`` set
+    nothing but default values)."""
+    from skemo.methods import METHODS as ESTIMATORS
+
+    if record["variant"] != record["method"]:
+        return False
+    defaults = inspect.signature(ESTIMATORS[record["method"]]).parameters
+    return all(k in defaults and defaults[k].default == v for k, v in record["params"].items())
 
 
 def methods_rows():
@@ -228,9 +239,7 @@ def best_mean(dataset, metric):
     """(row name, mean) of the best method on a dataset, methods at their defaults."""
     best = None
     for name, seeds in method_runs(dataset).items():
-        record = next(iter(seeds.values()))
-        if record["variant"] != record["method"] or record["params"] and name not in (
-                "definition_auxiliary (aux_weight=0.5)",):
+        if not at_defaults(next(iter(seeds.values()))):
             continue
         mean = np.mean([r["metrics"][metric] for r in seeds.values()])
         if best is None or mean > best[1]:
