@@ -84,10 +84,14 @@ class AccelerateMixin(SkorchAccelerateMixin):
     Parameters
     ----------
     accelerator : accelerate.Accelerator
+        Places the model and the batches and runs the backward pass (mixed precision,
+        several devices, gradient accumulation).
     device : str or None, default=None
         None leaves placement to the accelerator (required when it places
         devices, which is its default).
     unwrap_after_train : bool, default=True
+        Unwrap the module from the accelerator's wrappers after training, so that the
+        estimator saves and pickles as usual.
     **kwargs
         Parameters of the skemo estimator.
 

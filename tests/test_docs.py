@@ -187,3 +187,33 @@ def test_rendered_docstrings_cite_only_recorded_figures():
                       for figure in filter(None, sum(FIGURE.findall(line), ()))
                       if figure not in figures})
     assert not missing, f"docstrings in the API reference cite unrecorded figures: {missing}"
+
+
+def _documented_object(name):
+    """The object a dotted name of :func:`rendered_docstrings` refers to."""
+    parts = name.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attr in parts[split:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(name)
+
+
+def test_every_parameter_in_the_api_reference_is_described():
+    docscrape = pytest.importorskip("numpydoc.docscrape")
+    undescribed = set()
+    for name, _ in rendered_docstrings():
+        obj = _documented_object(name)
+        if inspect.isclass(obj):
+            doc = docscrape.ClassDoc(obj)
+        elif inspect.isfunction(obj):
+            doc = docscrape.FunctionDoc(obj)
+        else:
+            continue
+        undescribed.update(f"{name}({p.name})" for p in doc["Parameters"]
+                           if not " ".join(p.desc).strip())
+    assert not undescribed, f"parameters without a description: {sorted(undescribed)}"

@@ -237,6 +237,7 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
         labels : dict of str to str, sequence of str, or None, default=None
             Labels to score instead of ``classes_`` (see
             :meth:`~skemo.methods.LabelTextClassifierBase.predict_proba`);
