@@ -2,7 +2,8 @@
 
 Draws K training texts per label (K = 8 and 32) from the dair-ai emotion
 training split (6 labels, single-label: SetFit's own setting), fits each
-learner on them, and prints test macro-F1 (full test split, 2000 texts) and
+learner on them, appends one record per fit to
+``benchmarks/results/few_shot.jsonl`` and prints test macro-F1 (full test split, 2000 texts) and
 fit time, one row per learner, K and seed, then the means over seeds.
 
 - **SetFit** (``setfit``, not a skemo dependency): the bundled
@@ -34,6 +35,7 @@ import warnings
 
 import numpy as np
 import torch
+from _records import append
 from baseline import machine
 from sklearn.metrics import f1_score
 
@@ -119,6 +121,14 @@ def main():
                 predict, seconds = fit()
                 macro = f1_score(test_y, predict(test_X), average="macro")
                 results.setdefault((shots, name), []).append((macro, seconds))
+                learner = name.removeprefix("skemo ").lower()
+                append("few_shot", {
+                    "benchmark": "few_shot", "dataset": "emotion", "shots": shots,
+                    "seed": seed, "learner": learner, "n_test": len(test_X),
+                    "budget": ("setfit defaults, num_iterations=20" if learner == "setfit"
+                               else budget),
+                    "lr": args.lr, "head_lr": args.head_lr,
+                    "metrics": {"macro_f1": macro}, "fit_seconds": seconds})
                 print(f"| {shots} | {seed} | {name} | {macro:.3f} | {seconds:.0f} |", flush=True)
     print(f"\n## means over seeds {args.seeds}\n")
     print("| K per label | learner | test macro-F1 | fit s | fit time / SetFit's |\n"

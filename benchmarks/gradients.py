@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 import torch
+from _records import append
 from baseline import machine
 
 from skemo.cli import parse_param
@@ -99,6 +100,11 @@ def main():
                 print(f"| {method} | — | {error} | | | |")
                 continue
             primary = next(iter(start))
+            append("gradients", {
+                "benchmark": "gradients", "dataset": dataset, "method": method,
+                "params": dict(args.param), "batches": args.batches,
+                "batch_size": args.batch_size, "steps": args.steps, "seed": args.seed,
+                "norms_at_start": start, "norms_after_steps": after})
             for name in start:
                 cells = [f"{start[name]:.4g}", f"{start[name] / start[primary]:.2f}"]
                 if after is not None:

@@ -1,13 +1,15 @@
 """Side-by-side benchmark of every skemo method on four emotion datasets.
 
 Trains each estimator with the same offline encoder, budget, seed and data,
-and prints one markdown table: dataset x method -> test macro-F1 (at 0.5 and
-with per-label thresholds tuned on the dev split), micro-F1, macro-F1 over
-the rarest quarter of labels, and training texts/s; single-label sets report
-accuracy, weighted-F1 and macro-F1 (as the TACO paper does). A second table gives the
-open-vocabulary check: a
-similarity model trained on GoEmotions *without* one label scores that label
-from its description alone; its ranking AUC on test should be clearly above 0.5.
+appends one record per fit to ``benchmarks/results/methods.jsonl`` (and one per
+open-vocabulary score to ``open_vocabulary.jsonl``), and prints one markdown
+table: dataset x method -> test macro-F1 (at 0.5 and with per-label thresholds
+tuned on the dev split), micro-F1, macro-F1 over the rarest quarter of labels,
+and training texts/s; single-label sets report accuracy, weighted-F1 and
+macro-F1 (as the TACO paper does). A second table gives the open-vocabulary
+check: a similarity model trained on GoEmotions *without* one label scores that
+label from its description alone; its ranking AUC on test should be clearly
+above 0.5.
 
 Usage::
 
@@ -29,6 +31,7 @@ import warnings
 
 import numpy as np
 import torch
+from _records import append
 from baseline import machine
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
@@ -152,6 +155,36 @@ def run(method, label_names, splits, args, dataset):
     }
 
 
+METRIC_KEYS = {"macro-F1@0.5": "macro_f1_at_05", "macro-F1 tuned": "macro_f1_tuned",
+               "micro-F1 tuned": "micro_f1_tuned",
+               "rare-label macro-F1 tuned": "rare_macro_f1_tuned", "accuracy": "accuracy",
+               "weighted-F1": "weighted_f1", "macro-F1": "macro_f1"}
+
+
+def training_precision(precision):
+    """The precision a fit trained in: ``"auto"`` (and int8) train in fp32 on CPUs."""
+    if precision not in ("auto", "int8"):
+        return precision
+    if not torch.cuda.is_available():
+        return "fp32"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
+def record(dataset, method, splits, row, args):
+    """Append one fit's record to ``results/methods.jsonl``."""
+    (X, _), (Xd, _), (Xt, _) = splits
+    key, extra = METHODS[method]
+    params = {**extra, **dict(args.param)}
+    append("methods", {
+        "benchmark": "methods", "dataset": dataset, "method": key, "variant": method,
+        "params": params, "epochs": args.epochs, "lr": args.lr, "n_train": len(X),
+        "n_dev": len(Xd), "n_test": len(Xt), "seed": args.seed,
+        "train_precision": training_precision(params.get("precision", "auto")),
+        "predict_precision": args.predict_precision,
+        "metrics": {METRIC_KEYS[k]: v for k, v in row.items() if k != "texts/s"},
+        "train_texts_per_s": row["texts/s"]})
+
+
 def open_vocabulary_auc(args, held_out="gratitude"):
     """Train similarity-based methods on GoEmotions without ``held_out``; AUC of scoring it."""
     train, test = load_goemotions(split="train"), load_goemotions(split="test")
@@ -228,6 +261,7 @@ def main():
         for i, method in enumerate(args.methods):
             start = time.perf_counter()
             row = run(method, label_names, splits, args, dataset)
+            record(dataset, method, splits, row, args)
             if i == 0:  # rows print as they finish, so a stopped run keeps its rows
                 print("| method | " + " | ".join(row) + " |")
                 print("|---" * (len(row) + 1) + "|")
@@ -246,6 +280,11 @@ def main():
         )
         print("| method | test ranking AUC |\n|---|---|")
         for method, auc in open_vocabulary_auc(args):
+            append("open_vocabulary", {
+                "benchmark": "open_vocabulary", "dataset": "goemotions",
+                "held_out": "gratitude", "method": method, "n_train": args.train_size,
+                "n_test": args.eval_size, "epochs": args.epochs, "seed": args.seed,
+                "metrics": {"ranking_auc": auc}})
             print(f"| {method} | {auc:.3f} |", flush=True)
 
 

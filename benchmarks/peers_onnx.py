@@ -36,6 +36,7 @@ from _peers import (
     pipeline_predictor,
     sentence_transformers_predictor,
 )
+from _records import append
 
 BATCH, MAX_LENGTH, N_LABELS = 32, 64, 28
 
@@ -102,6 +103,13 @@ def main():
         ]
         rows = interleaved_rates(peers, texts, args.rounds)
     reference = rows[0][2]
+    keys = ("transformers_pipeline", "sentence_transformers_torch",
+            "sentence_transformers_onnx_fp32", "sentence_transformers_onnx_int8")
+    append("speed_predict_peers", {
+        "benchmark": "speed_predict_peers", "dataset": "goemotions", "n_texts": len(texts),
+        "batch_size": BATCH, "rounds": args.rounds,
+        "texts_per_s": {key: rate for key, (_, _, rate) in zip(keys, rows)
+                        if not isinstance(rate, str)}})
     print("| predictor | texts/s | / pipeline |\n|---|---|---|")
     for name, _, rate in rows:
         print(f"| {name} | {rate} | |" if isinstance(rate, str)

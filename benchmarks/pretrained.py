@@ -39,11 +39,13 @@ import time
 
 import numpy as np
 import torch
+from _records import append
 from sklearn.metrics import f1_score
 from skorch.callbacks import Callback
 
 from skemo import FineTunedEmotionClassifier
 from skemo.datasets import load_goemotions
+from skemo.persistence import resolved_precision
 from skemo.thresholds import apply_thresholds, tune_thresholds
 from skemo.utils._precision import tuning_precision
 
@@ -151,21 +153,30 @@ def evaluate(test):
           f"texts; loaded in {load_s:.1f} s; load average {os.getloadavg()[0]:.1f})\n")
     print("| inference precision | thresholds | micro-F1 | macro-F1 | predict texts/s |\n"
           "|---|---|---|---|---|")
-    metrics = {}
+    metrics, figures, rates = {}, {}, {}
     for precision in ("auto", "fp32"):
         clf.set_params(precision=precision)
         start = time.perf_counter()
         proba = clf.predict_proba(test.data)
         rate = len(test.data) / (time.perf_counter() - start)
+        rates[precision] = rate
+        figures[precision] = {"precision": resolved_precision(precision, clf.device_)}
         for name, th in [("0.5", 0.5), ("tuned on dev", clf.thresholds_)]:
             pred = apply_thresholds(proba, th)
             micro = f1_score(test.target, pred, average="micro", zero_division=0)
             macro = f1_score(test.target, pred, average="macro", zero_division=0)
             print(f"| {precision} | {name} | {micro:.4f} | {macro:.4f} | {rate:.0f} |",
                   flush=True)
+            suffix = "at_05" if th is not clf.thresholds_ else "tuned"
+            figures[precision].update({f"micro_f1_{suffix}": micro, f"macro_f1_{suffix}": macro})
             if precision == "auto":
                 metrics[f"GoEmotions test micro-F1 (thresholds {name})"] = round(micro, 4)
                 metrics[f"GoEmotions test macro-F1 (thresholds {name})"] = round(macro, 4)
+    append("pretrained", {
+        "benchmark": "pretrained", "dataset": "goemotions", "n_train": 43410,
+        "n_dev": 5426, "n_test": len(test.data),
+        "params": {"method": "finetuned", **SETTINGS}, "metrics": figures,
+        "predict_texts_per_s": rates})
     return metrics
 
 

@@ -2,7 +2,8 @@
 
 Trains ``FineTunedEmotionClassifier`` for one epoch on GoEmotions training
 texts (offline MiniLM, batch 32, max_length 64) under :mod:`torch.profiler`
-and prints two markdown tables:
+prints two markdown tables, and appends the phases as one record to
+``benchmarks/results/profile_fit.jsonl``:
 
 (a) the epoch split into phases -- tokenisation, collation (padding a batch),
     forward pass, loss, backward pass, optimiser step, and the rest (Python
@@ -29,6 +30,7 @@ import time
 from collections import defaultdict
 
 import torch
+from _records import append
 from baseline import SETTINGS, machine
 from torch.profiler import ProfilerActivity, profile, record_function
 
@@ -123,8 +125,13 @@ def main():
     print(f"## (a) phases of the epoch ({wall_ms / 1e3:.1f} s wall, "
           f"{len(texts) / wall_ms * 1e3:.1f} texts/s under the profiler)\n")
     print("| phase | ms | share |\n|---|---|---|")
-    for name, ms in phase_table(averages, wall_ms).items():
+    phases = phase_table(averages, wall_ms)
+    for name, ms in phases.items():
         print(f"| {name} | {ms:.0f} | {ms / wall_ms:.1%} |")
+    append("profile_fit", {
+        "benchmark": "profile_fit", "dataset": "goemotions", "n_texts": len(texts),
+        "epochs": 1, "precision": args.precision, "adamw": args.adamw, "seed": args.seed,
+        "wall_ms": wall_ms, "phase_ms": phases})
     print(f"\n## (b) top {args.top} operators by self CPU time\n")
     print("| operator | calls | self CPU ms | share of epoch |\n|---|---|---|---|")
     ops = sorted((e for e in averages if e.key not in PHASES

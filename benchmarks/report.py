@@ -15,6 +15,7 @@ Usage::
 """
 
 import argparse
+import inspect
 import re
 import sys
 from collections import defaultdict
@@ -90,6 +91,466 @@ def threshold_shrinkage_rows():
     return ([("Threshold shrinkage, prior strength k", header, rows)] if rows else []), note
 
 
+# -- methods side by side -------------------------------------------------------
+FULL_EPOCHS = {"semeval2018_ec": 3, "goemotions": 2, "taco_goemotions": 2, "emotion": 2}
+MULTI_LABEL = {"macro_f1_at_05": "macro-F1 @0.5", "macro_f1_tuned": "macro-F1 tuned",
+               "micro_f1_tuned": "micro-F1 tuned",
+               "rare_macro_f1_tuned": "rare-label macro-F1 tuned"}
+SINGLE_LABEL = {"accuracy": "accuracy", "weighted_f1": "weighted-F1", "macro_f1": "macro-F1"}
+METHOD_DATASETS = {"semeval2018_ec": "SemEval-2018 E-c (11 labels, multi-label)",
+                   "goemotions": "GoEmotions (28 labels, multi-label)",
+                   "taco_goemotions": "TACO GE-27 (27 classes, single-label)",
+                   "emotion": "dair-ai emotion (6 classes, single-label)"}
+
+
+def variant_name(record):
+    """The row name of a methods record: its variant, and the parameters it sets."""
+    implied = record["variant"] != record["method"]
+    params = "" if implied or not record["params"] else " (" + ", ".join(
+        f"{k}={v}" for k, v in record["params"].items()) + ")"
+    return record["variant"] + params
+
+
+def method_runs(dataset):
+    """{row name: {seed: latest record}} of fp32-trained runs on the full training split
+    at the full budget of ``dataset``."""
+    records = [r for r in read("methods") if r["dataset"] == dataset]
+    full = max((r["n_train"] for r in records), default=0)
+    runs = defaultdict(dict)
+    for r in records:
+        if (r["train_precision"] == "fp32" and r["n_train"] == full
+                and r["epochs"] == FULL_EPOCHS[dataset]):
+            runs[variant_name(r)][r["seed"]] = r
+    return runs
+
+
+def at_defaults(record):
+    """Whether a methods record ran its estimator at the defaults (its ``params`` set
+    nothing but default values)."""
+    from skemo.methods import METHODS as ESTIMATORS
+
+    if record["variant"] != record["method"]:
+        return False
+    defaults = inspect.signature(ESTIMATORS[record["method"]]).parameters
+    return all(k in defaults and defaults[k].default == v for k, v in record["params"].items())
+
+
+def methods_rows():
+    """Per dataset: mean ± half-range over seeds of each method's test metrics."""
+    tables = []
+    for dataset, title in METHOD_DATASETS.items():
+        runs = method_runs(dataset)
+        if not runs:
+            continue
+        columns = MULTI_LABEL if dataset in ("semeval2018_ec", "goemotions") else SINGLE_LABEL
+        rows = []
+        for name, seeds in sorted(runs.items(), key=lambda item: (item[0] != "finetuned", item[0])):
+            rows.append([name, ", ".join(str(s) for s in sorted(seeds)),
+                         *[cell([r["metrics"][c] for r in seeds.values()]) for c in columns]])
+        n_train = next(iter(next(iter(runs.values())).values()))["n_train"]
+        tables.append((f"{title}: {n_train:,} training texts, {FULL_EPOCHS[dataset]} epochs",
+                       ["method", "seeds", *columns.values()], rows))
+    records = read("methods")
+    devices = sorted({r["device"] for r in records})
+    note = ("Test metrics of every method trained on the full training split (fp32 "
+            "training, offline all-MiniLM-L6-v2, max_length 64, each estimator's own batch "
+            "size), mean ± half the range over the seeds listed; thresholds tuned on the "
+            "dev split where the column says so; \"rare-label\" is the quarter of labels "
+            "with the fewest training positives. Measured on " + "; ".join(devices) + ", "
+            "2 threads.")
+    return tables, note
+
+
+def _runs(dataset, variant, params=None):
+    """{seed: metrics} of the full-data runs of one method."""
+    for name, seeds in method_runs(dataset).items():
+        record = next(iter(seeds.values()))
+        if record["variant"] == variant and (params is None or record["params"] == params):
+            return {seed: r["metrics"] for seed, r in seeds.items()}
+    return {}
+
+
+#: (claim, paper, dataset, metric, (variant, params) claimed better, compared with).
+CLAIMS = (
+    ("dual objective beats similarity alone", "Dual", "semeval2018_ec", "macro_f1_tuned",
+     ("dual_objective", None), ("similarity", None)),
+    ("dual objective beats the fine-tuned baseline", "Dual", "semeval2018_ec",
+     "macro_f1_tuned", ("dual_objective", {}), ("finetuned", None)),
+    ("dual objective beats the fine-tuned baseline", "Dual", "goemotions", "macro_f1_tuned",
+     ("dual_objective", {}), ("finetuned", None)),
+    ("TACO beats plain cross-entropy", "TACO", "taco_goemotions", "macro_f1",
+     ("taco", None), ("finetuned", None)),
+    ("TACO beats plain cross-entropy", "TACO", "semeval2018_ec", "macro_f1_tuned",
+     ("taco", None), ("finetuned", None)),
+    ("TACO beats plain cross-entropy", "TACO", "emotion", "weighted_f1",
+     ("taco", None), ("finetuned", {})),
+    ("valence and intensity heads beat the baseline", "CMHL", "semeval2018_ec",
+     "macro_f1_tuned", ("multihead_valence", {}), ("finetuned", None)),
+    ("valence and intensity heads beat the baseline", "CMHL", "emotion", "weighted_f1",
+     ("multihead_valence", {}), ("finetuned", {})),
+    ("the exclusivity loss helps", "CMHL", "emotion", "weighted_f1",
+     ("multihead_valence", {}), ("multihead_valence-no-exclusivity", None)),
+    ("definition modelling helps rare labels", "definitions", "goemotions",
+     "rare_macro_f1_tuned", ("definition_auxiliary", {"aux_weight": 0.5}), ("finetuned", None)),
+)
+METRIC_NAMES = {**MULTI_LABEL, **SINGLE_LABEL}
+
+
+def verdict(ours, theirs, level=0.001):
+    """Compare two methods seed by seed: reproduced only when ahead at every seed.
+
+    Differences within ``level`` (the rounding of the figures) count as level.
+    """
+    seeds = sorted(set(ours) & set(theirs))
+    diffs = [ours[s] - theirs[s] for s in seeds]
+    ahead = sum(d > level + 1e-9 for d in diffs)
+    behind = sum(d < -level - 1e-9 for d in diffs)
+    if len(seeds) == 1:
+        return "one seed: " + ("ahead" if ahead else "behind" if behind else "level")
+    if ahead == len(seeds):
+        return f"**reproduced**: ahead at all {len(seeds)} seeds"
+    if ahead == 0:
+        return f"not reproduced: behind at {behind} of {len(seeds)} seeds, level at the others"
+    return f"tie: ahead at {ahead} of {len(seeds)} seeds, behind at {behind}"
+
+
+def claims_rows():
+    """Each paper claim against the records: means over seeds and a per-seed verdict."""
+    rows = []
+    for claim, paper, dataset, metric, (a, pa), (b, pb) in CLAIMS:
+        ours = {s: m[metric] for s, m in _runs(dataset, a, pa).items()}
+        theirs = {s: m[metric] for s, m in _runs(dataset, b, pb).items()}
+        if not ours or not theirs:
+            continue
+        rows.append([claim, paper, METHOD_DATASETS[dataset].split(" (")[0],
+                     METRIC_NAMES[metric], f"{a}: {cell(list(ours.values()))}",
+                     f"{b}: {cell(list(theirs.values()))}",
+                     f"{np.mean(list(ours.values())) - np.mean(list(theirs.values())):+.4f}",
+                     verdict(ours, theirs)])
+    header = ["claim", "paper", "data set", "metric", "method", "compared with",
+              "difference of means", "verdict"]
+    note = ("The papers' claims, tested on the full training sets of the methods table "
+            "(same seeds, same budget): a claim is reproduced when the method is ahead at "
+            "every seed.")
+    return [("The papers' claims", header, rows)], note
+
+
+def best_mean(dataset, metric):
+    """(row name, mean) of the best method on a dataset, methods at their defaults."""
+    best = None
+    for name, seeds in method_runs(dataset).items():
+        if not at_defaults(next(iter(seeds.values()))):
+            continue
+        mean = np.mean([r["metrics"][metric] for r in seeds.values()])
+        if best is None or mean > best[1]:
+            best = (f"{name} ({len(seeds)} seeds)", mean)
+    return best
+
+
+def status(value, target):
+    return "**met**" if value >= target else f"missed by {target - value:.4f}"
+
+
+def targets_rows():
+    """The quality and speed targets, each with its best measured figure."""
+    rows = []
+    for title, dataset, metric, target in (
+            ("SemEval-2018 E-c macro-F1, best method", "semeval2018_ec", "macro_f1_tuned", 0.61),
+            ("TACO GE-27 macro-F1, best method", "taco_goemotions", "macro_f1", 0.59),
+            ("dair-ai emotion weighted-F1, best method", "emotion", "weighted_f1", 0.9375),
+            ("GoEmotions macro-F1, best method (2 epochs)", "goemotions", "macro_f1_tuned", 0.54)):
+        found = best_mean(dataset, metric)
+        if found:
+            name, mean = found
+            rows.append([title, f">= {target}", f"{mean:.4f}, {name}", status(mean, target)])
+    bundle = read("pretrained")
+    if bundle:
+        auto = bundle[-1]["metrics"]["auto"]
+        tuned = "bundled GoEmotions model, macro-F1 at its tuned thresholds"
+        for title, key, target in ((tuned, "macro_f1_tuned", 0.50),
+                                   ("bundled GoEmotions model, micro-F1 at 0.5",
+                                    "micro_f1_at_05", 0.585),
+                                   (tuned, "macro_f1_tuned", 0.54)):
+            rows.append([title, f">= {target}", f"{auto[key]:.4f} (precision 'auto')",
+                         status(auto[key], target)])
+    ratios = predict_ratios()
+    if ratios:
+        median = np.median(ratios["skemo_auto"])
+        rows.append(["predict_proba at defaults / transformers pipeline (CPU)", ">= 4x",
+                     f"{median:.2f}x, median of {len(ratios['skemo_auto'])} runs "
+                     f"({min(ratios['skemo_auto']):.2f}-{max(ratios['skemo_auto']):.2f}x)",
+                     "**met** in the median" if median >= 4 else "missed"])
+    for r in read("speed_fit"):
+        t = r["texts_per_s"]
+        rows.append([f"skemo fit / hand-written loop, {r['precision']}", ">= 1.0x",
+                     f"{t['skemo_fit'] / t['hand_written']:.2f}x",
+                     "**met**" if t["skemo_fit"] >= t["hand_written"] else "missed"])
+        rows.append([f"skemo fit / transformers Trainer, {r['precision']}", ">= 1.2x",
+                     f"{t['skemo_fit'] / t['transformers_trainer']:.2f}x",
+                     "**met**" if t["skemo_fit"] >= 1.2 * t["transformers_trainer"] else "missed"])
+    fit = {r["precision"]: r["texts_per_s"]["skemo_fit"] for r in read("speed_fit")}
+    if {"fp32", "bf16"} <= fit.keys():
+        ratio = fit["bf16"] / fit["fp32"]
+        rows.append(["bf16 training / fp32 training (CPU)", ">= 1.5x", f"{ratio:.2f}x",
+                     "**met**" if ratio >= 1.5 else "missed: CPUs train in fp32"])
+    for r in read("speed_grid"):
+        ratio = r["seconds"]["uncached"] / r["seconds"]["cached"]
+        rows.append(["grid search with cached frozen embeddings / uncached", ">= 5x",
+                     f"{ratio:.2f}x", "**met**" if ratio >= 5 else "missed"])
+    gpu = [r for records in map(read, ("speed_predict", "speed_fit")) for r in records
+           if "GPU" in r["device"] or "NVIDIA" in r["device"]]
+    if not gpu:
+        rows.append(["any figure on a GPU", "measured", "no record", "not yet measured"])
+    note = ("Targets of the project, each against the records: quality means over seeds "
+            "of the full-data runs; speed from the runs of the speed tables.")
+    return [("Targets", ["target", "goal", "best measured", "status"], rows)], note
+
+
+# -- few-shot, speed, bundled model ------------------------------------------------
+def few_shot_rows():
+    """Mean test macro-F1 and fit time per budget, K and learner, against SetFit's."""
+    groups = defaultdict(list)
+    for r in read("few_shot"):
+        budget = "SetFit" if r["learner"] == "setfit" else r["budget"]
+        groups[(r["date"][:16], r["shots"], r["learner"], budget)].append(r)
+    rows = []
+    for (date, shots, learner, budget), runs in sorted(groups.items(),
+                                                        key=lambda kv: (kv[0][0], kv[0][1])):
+        setfit = groups[(date, shots, "setfit", "SetFit")]
+        setfit_s = np.mean([r["fit_seconds"] for r in setfit])
+        seconds = np.mean([r["fit_seconds"] for r in runs])
+        rows.append([str(shots), learner if learner == "setfit" else f"skemo {learner}",
+                     budget if learner != "setfit" else "num_iterations 20, 1 epoch",
+                     ", ".join(str(r["seed"]) for r in runs),
+                     cell([r["metrics"]["macro_f1"] for r in runs]), f"{seconds:.0f}",
+                     f"{seconds / setfit_s:.2f}"])
+    devices = sorted({r["device"] for r in read("few_shot")})
+    note = ("dair-ai emotion, K training texts per label (6 labels), test macro-F1 on the "
+            "full test split (2000 texts), mean ± half the range over seeds; SetFit on the "
+            "same all-MiniLM-L6-v2 body; skemo at batch 16, lr 1e-4, head_lr 1e-3. Measured "
+            f"on {'; '.join(devices)}, 2 threads.")
+    header = ["K per label", "learner", "budget", "seeds", "test macro-F1", "fit s",
+              "fit time / SetFit's"]
+    return [("Few-shot against SetFit", header, rows)], note
+
+
+PREDICTORS = {"transformers_pipeline": "transformers pipeline (fp32 defaults)",
+              "sentence_transformers_torch": "sentence-transformers encode + linear head",
+              "skemo_fp32": "skemo predict_proba, precision='fp32'",
+              "skemo_bf16": "skemo predict_proba, precision='bf16'",
+              "skemo_int8": "skemo predict_proba, precision='int8'",
+              "skemo_auto": "skemo predict_proba, precision='auto' (the default)",
+              "skemo_onnx_fp32": "exported graph on onnxruntime, fp32",
+              "skemo_onnx_int8": "exported graph on onnxruntime, int8",
+              "sentence_transformers_onnx": "sentence-transformers, ONNX backend",
+              "sentence_transformers_onnx_fp32": "sentence-transformers, ONNX backend, fp32",
+              "sentence_transformers_onnx_int8": "sentence-transformers, ONNX backend, int8"}
+
+
+def predict_ratios(name="speed_predict"):
+    """{predictor: [texts/s over the pipeline's, one per run]} of the current default."""
+    ratios = defaultdict(list)
+    for r in read(name):
+        if r.get("auto_precision", "int8") != "int8":
+            continue
+        for key, rate in r["texts_per_s"].items():
+            ratios[key].append(rate / r["texts_per_s"]["transformers_pipeline"])
+    return ratios
+
+
+def speed_rows():
+    """Prediction throughput over the transformers pipeline, and fit throughput."""
+    tables = []
+    for name, title in (("speed_predict", "Prediction on CPU, 2000 GoEmotions texts"),
+                        ("speed_predict_peers", "sentence-transformers on onnxruntime, same "
+                                                "texts, its own environment")):
+        ratios = predict_ratios(name)
+        rates = defaultdict(list)
+        for r in read(name):
+            if r.get("auto_precision", "int8") == "int8":
+                for key, rate in r["texts_per_s"].items():
+                    rates[key].append(rate)
+        rows = [[PREDICTORS[key], f"{np.median(rates[key]):.0f}",
+                 f"{np.median(values):.2f}x",
+                 f"{min(values):.2f}-{max(values):.2f}x" if len(values) > 1 else "--",
+                 str(len(values))] for key, values in ratios.items()]
+        if rows:
+            tables.append((title, ["predictor", "texts/s (median)", "/ pipeline (median)",
+                                   "range over runs", "runs"], rows))
+    fit_rows = [[r["precision"], *[f"{r['texts_per_s'][k]:.1f}" for k in
+                                   ("hand_written", "transformers_trainer", "skemo_fit")]]
+                for r in read("speed_fit")]
+    if fit_rows:
+        tables.append(("Training on CPU, 800 GoEmotions texts, one epoch",
+                       ["precision", "hand-written loop texts/s", "transformers Trainer "
+                        "texts/s", "skemo fit texts/s"], fit_rows))
+    devices = sorted({r["device"] for n in ("speed_predict", "speed_predict_peers", "speed_fit")
+                      for r in read(n)})
+    gpu = any("NVIDIA" in d or "GPU" in d for d in devices)
+    note = ("Batch 32, max_length 64, predictors interleaved, best of 3 rounds per run; "
+            "shared virtual CPUs vary from run to run, so the ratios to the pipeline of the "
+            f"same run are the figures to read. Measured on {'; '.join(devices)}, 2 threads."
+            + ("" if gpu else " No GPU figure has been measured yet."))
+    return tables, note
+
+
+def precision_cost_rows():
+    """Test macro-F1 of the same weights predicting in each precision."""
+    rows, fp32 = [], {}
+    for r in read("precision_cost"):
+        m = r["metrics"]
+        if r["precision"] == "fp32":
+            fp32[r["model"]] = m["macro_f1_fp32_thresholds"]
+        cost = fp32.get(r["model"], np.nan) - m["macro_f1_fp32_thresholds"]
+        changed = m.get("decisions_changed_fraction")
+        rows.append([r["model"], r["precision"], f"{m['macro_f1_fp32_thresholds']:.4f}",
+                     "--" if r["precision"] == "fp32" else f"{cost:+.4f}",
+                     f"{m['macro_f1_retuned']:.4f}", f"{m['macro_f1_at_05']:.4f}",
+                     f"{100 * changed:.2f}%" if changed is not None else "--"])
+    header = ["model", "precision", "macro-F1, fp32's thresholds", "cost against fp32",
+              "macro-F1, re-tuned", "macro-F1 @0.5", "test decisions changed"]
+    devices = sorted({r["device"] for r in read("precision_cost")})
+    note = ("Full-data models predicting the test split in each precision; fit tunes the "
+            "thresholds on fp32 probabilities where prediction is int8 (first column). "
+            f"Measured on {'; '.join(devices)}.")
+    return [("What the prediction precision costs", header, rows)], note
+
+
+def pretrained_rows():
+    """The bundled GoEmotions model as shipped (the latest record)."""
+    records = read("pretrained")
+    if not records:
+        return [], ""
+    r = records[-1]
+    rows = []
+    for precision, m in r["metrics"].items():
+        label = f"auto ({m['precision']})" if precision == "auto" else precision
+        rows.append([label, f"{m['micro_f1_at_05']:.4f}", f"{m['macro_f1_at_05']:.4f}",
+                     f"{m['micro_f1_tuned']:.4f}", f"{m['macro_f1_tuned']:.4f}"])
+    header = ["prediction precision", "micro-F1 @0.5", "macro-F1 @0.5", "micro-F1 tuned",
+              "macro-F1 tuned"]
+    p = r["params"]
+    note = (f"skemo.pretrained(\"goemotions\"): FineTunedEmotionClassifier with LoRA "
+            f"(lora_r={p['lora_r']}, lora_alpha={p['lora_alpha']}) on all-MiniLM-L6-v2, "
+            f"{p['max_epochs']} epochs on the {r['n_train']:,} GoEmotions training texts, "
+            f"thresholds tuned on the {r['n_dev']:,} dev texts; test split "
+            f"({r['n_test']:,} texts). Measured on {r['device']}.")
+    return [("Bundled GoEmotions model, test split", header, rows)], note
+
+
+def open_vocabulary_rows():
+    """Ranking AUC of a label held out of training, scored from its description."""
+    rows = [[r["method"], f"{r['metrics']['ranking_auc']:.3f}"] for r in read("open_vocabulary")]
+    note = ("GoEmotions, 2000 training texts without 'gratitude', 2 epochs; 'gratitude' "
+            "scored on 1000 test texts from its description alone.")
+    return [("Open vocabulary", ["method", "test ranking AUC"], rows)], note
+
+
+
+# -- the method-choice table of the docs ------------------------------------------
+def _mean(dataset, variant, metric, params=None):
+    runs = _runs(dataset, variant, params)
+    return np.mean([m[metric] for m in runs.values()]) if runs else np.nan
+
+
+def _time_factor(dataset, variant, params=None):
+    """Training time of a method over the baseline's, from their training texts/s."""
+    def rate(name, p):
+        for row, seeds in method_runs(dataset).items():
+            record = next(iter(seeds.values()))
+            if record["variant"] == name and (p is None or record["params"] == p):
+                return np.mean([r["train_texts_per_s"] for r in seeds.values()
+                                if "train_texts_per_s" in r] or [np.nan])
+        return np.nan
+    return rate("finetuned", {}) / rate(variant, params)
+
+
+def choosing_rows():
+    """The decision table of docs/user_guide/choosing.rst, each row with its evidence."""
+    rows = []
+    bundle = read("pretrained")
+    if bundle:
+        auto = bundle[-1]["metrics"]["auto"]
+        rows.append(["the 28 GoEmotions emotions suit your texts", "none", "no training",
+                     "``skemo.pretrained(\"goemotions\")``",
+                     f"test macro-F1 {auto['macro_f1_tuned']:.4f}, micro-F1 "
+                     f"{auto['micro_f1_at_05']:.4f} at 0.5 (:ref:`bundled-model`)"])
+    sem = _mean("semeval2018_ec", "finetuned", "macro_f1_tuned")
+    go = _mean("goemotions", "finetuned", "macro_f1_tuned")
+    rows.append(["multi-label, your own labels (GoEmotions-28 included)",
+                 "about 300 texts and up", "any",
+                 ":class:`~skemo.FineTunedEmotionClassifier` at its defaults",
+                 f"tuned macro-F1 {sem:.3f} on SemEval, {go:.3f} on GoEmotions; no paper "
+                 "method ahead of it at every seed on multi-label data (:ref:`claims`)"])
+    mh = _mean("semeval2018_ec", "multihead_valence", "macro_f1_tuned", {})
+    rows.append(["multi-label, and you also want valence and intensity",
+                 "thousands of texts", "any",
+                 ":class:`~skemo.MultiHeadValenceClassifier`",
+                 f"ties the baseline on SemEval ({mh:.3f} against {sem:.3f}; :ref:`claims`)"])
+    aux = {"aux_weight": 0.5}
+    rare = _mean("goemotions", "definition_auxiliary", "rare_macro_f1_tuned", aux)
+    base_rare = _mean("goemotions", "finetuned", "rare_macro_f1_tuned")
+    factor = _time_factor("goemotions", "definition_auxiliary", aux)
+    rows.append(["multi-label, rare labels matter and have good definitions",
+                 "thousands of texts", f"about {factor:.1f}x the baseline's training time",
+                 ":class:`~skemo.DefinitionAuxiliaryClassifier`",
+                 f"rarest quarter of GoEmotions' labels {rare:.3f} against {base_rare:.3f}, "
+                 "within the seed spread (:ref:`claims`)"])
+    taco = _mean("taco_goemotions", "taco", "macro_f1")
+    ce = _mean("taco_goemotions", "finetuned", "macro_f1")
+    rows.append(["single-label, many confusable emotions", "thousands of texts",
+                 "not compared like for like",
+                 ":class:`~skemo.TACOClassifier`",
+                 f"macro-F1 {taco:.3f} against {ce:.3f} on TACO GE-27, ahead at every seed "
+                 "(:ref:`claims`); not measured on multi-label GoEmotions-28"])
+    wf = _mean("emotion", "finetuned", "weighted_f1", {})
+    t32 = _mean("emotion", "taco-batch32", "weighted_f1")
+    rows.append(["single-label, a few coarse emotions", "thousands of texts", "any",
+                 ":class:`~skemo.FineTunedEmotionClassifier` (TACO only with "
+                 "``batch_size=32``)",
+                 f"dair-ai emotion weighted-F1 {wf:.3f}; TACO at batch 32 {t32:.3f} "
+                 "(:ref:`methods-table`)"])
+    shots = defaultdict(list)
+    for r in read("few_shot"):
+        if r["budget"] in ("15 epochs", "setfit defaults, num_iterations=20") and \
+                r["date"] >= "2026-12-02T17":
+            shots[(r["shots"], r["learner"])].append(r["metrics"]["macro_f1"])
+    if shots:
+        rows.append(["single-label, a handful of texts per label", "8 per label",
+                     "seconds to a minute on a CPU",
+                     ":class:`~skemo.SimilarityEmotionClassifier`, ``max_epochs=15``",
+                     f"macro-F1 {np.mean(shots[(8, 'similarity')]):.3f} against SetFit's "
+                     f"{np.mean(shots[(8, 'setfit')]):.3f} in a fifth of its time "
+                     "(:ref:`few-shot`)"])
+        rows.append(["single-label, a few dozen texts per label", "32 per label",
+                     "a minute on a CPU", ":class:`~skemo.TACOClassifier`, ``max_epochs=15``",
+                     f"macro-F1 {np.mean(shots[(32, 'taco')]):.3f} against SetFit's "
+                     f"{np.mean(shots[(32, 'setfit')]):.3f}, behind at one of two seeds "
+                     "(:ref:`few-shot`)"])
+    auc = {r["method"]: r["metrics"]["ranking_auc"] for r in read("open_vocabulary")}
+    if auc:
+        rows.append(["labels that arrive after training", "any", "any",
+                     ":class:`~skemo.SimilarityEmotionClassifier`",
+                     f"ranking AUC {auc['similarity']:.3f} on a label held out of training "
+                     "(:ref:`open-vocabulary`)"])
+    ratios = predict_ratios()
+    if ratios:
+        rows.append(["any", "any", "fast CPU prediction", "any method; ``precision=\"auto\"`` "
+                     "(the default) or :func:`skemo.export.export_onnx`",
+                     f"{np.median(ratios['skemo_auto']):.2f}x the transformers pipeline "
+                     f"(median), {np.median(ratios['skemo_onnx_int8']):.2f}x exported "
+                     "(:doc:`gpu`)"])
+    for r in read("speed_grid")[-1:]:
+        rows.append(["any", "any", "many fits (a grid search)",
+                     "``freeze_encoder=True`` with ``cache_dir``",
+                     f"{r['seconds']['uncached'] / r['seconds']['cached']:.2f}x faster, "
+                     "identical results (:doc:`gpu`)"])
+    header = ["task", "labelled data", "speed budget", "choose", "evidence"]
+    note = ("Each recommendation with the records behind it; the tables below hold every "
+            "figure.")
+    return [("Which method", header, rows)], note
+
+
 def markdown(tables, note):
     out = [note, ""]
     for title, header, rows in tables:
@@ -147,7 +608,18 @@ def learning_curve_plot(path):
 
 
 TABLES = {"learning_curve": learning_curve_rows,
-          "threshold_shrinkage": threshold_shrinkage_rows}
+          "threshold_shrinkage": threshold_shrinkage_rows,
+          "methods": methods_rows,
+          "claims": claims_rows,
+          "targets": targets_rows,
+          "open_vocabulary": open_vocabulary_rows,
+          "few_shot": few_shot_rows,
+          "speed": speed_rows,
+          "precision_cost": precision_cost_rows,
+          "pretrained": pretrained_rows,
+          "choosing": choosing_rows}
+#: Tables rendered into the docs only (their cells hold Sphinx cross-references).
+DOCS_ONLY = {"choosing"}
 
 
 def render():
@@ -157,6 +629,8 @@ def render():
     for name, build in TABLES.items():
         tables, note = build()
         files[GENERATED / f"{name}.rst"] = rst(tables, note)
+        if name in DOCS_ONLY:
+            continue
         pattern = re.compile(rf"(<!-- table:{name} -->\n).*?(<!-- /table:{name} -->)", re.S)
         if not pattern.search(results):
             raise SystemExit(f"RESULTS.md has no <!-- table:{name} --> block.")

@@ -1,7 +1,10 @@
 """Speed benchmark: skemo against a hand-written loop, transformers and sentence-transformers.
 
 Prints markdown tables, all measured side by side in one run on GoEmotions
-training texts with the offline MiniLM encoder:
+training texts with the offline MiniLM encoder, and appends each table's
+figures as one record to ``benchmarks/results/speed_fit.jsonl`` (a),
+``speed_predict.jsonl`` (b), ``speed_grid.jsonl`` (c), ``precision_cost.jsonl``
+(e) or ``speed_gpu.jsonl`` (g):
 
 (a) training throughput (texts/s) of ``FineTunedEmotionClassifier.fit``
     against the hand-written PyTorch loop of ``benchmarks/baseline.py`` (same
@@ -62,6 +65,7 @@ from _peers import (
     pipeline_predictor,
     sentence_transformers_predictor,
 )
+from _records import append
 from baseline import SETTINGS, hand_written_epoch, machine, skemo_epoch
 from sklearn.metrics import f1_score, label_ranking_average_precision_score, make_scorer
 from sklearn.model_selection import GridSearchCV, KFold
@@ -201,6 +205,11 @@ def training_table(texts, Y, seed, n_params, peaks):
         ours = skemo_epoch(texts, Y, precision, seed)
         trainer = trainer_epoch(texts, Y, precision, seed)
         rows.append((precision, hand, trainer, ours))
+        append("speed_fit", {
+            "benchmark": "speed_fit", "dataset": "goemotions", "n_texts": len(texts),
+            "epochs": 1, "precision": precision, "load_average": load_average(),
+            "texts_per_s": {"hand_written": hand, "transformers_trainer": trainer,
+                            "skemo_fit": ours}})
     print(f"## (a) training throughput, {len(texts)} texts, one epoch "
           f"(load average {load_average()})\n")
     print("| precision | hand-written texts/s | transformers Trainer texts/s "
@@ -269,6 +278,18 @@ def onnxruntime_predictor(clf, directory, quantize):
     return ONNXEmotionClassifier(path).predict_proba
 
 
+#: Record keys of the predictors of table (b).
+PREDICTOR_KEYS = {
+    "transformers pipeline (fp32 defaults)": "transformers_pipeline",
+    "sentence-transformers encode + linear head (torch backend)": "sentence_transformers_torch",
+    "sentence-transformers encode + linear head (onnx backend)": "sentence_transformers_onnx",
+    **{f"skemo predict_proba, precision={p!r}": f"skemo_{p}"
+       for p in ("fp32", "bf16", "int8", "auto")},
+    "skemo module on onnxruntime fp32": "skemo_onnx_fp32",
+    "skemo module on onnxruntime int8": "skemo_onnx_int8",
+}
+
+
 def prediction_table(texts, Y, names, seed, n_params, peaks):
     clf = FineTunedEmotionClassifier(max_epochs=0, validation_fraction=None,
                                      label_names=names, random_state=seed, **SETTINGS)
@@ -287,6 +308,12 @@ def prediction_table(texts, Y, names, seed, n_params, peaks):
                           None, lambda q=quantize: onnxruntime_predictor(clf, directory, q)))
         rows = interleaved_rates(peers, texts)
     pipeline_rate = rows[0][2]
+    append("speed_predict", {
+        "benchmark": "speed_predict", "dataset": "goemotions", "n_texts": len(texts),
+        "batch_size": SETTINGS["batch_size"], "rounds": 3,
+        "auto_precision": resolved_precision("auto", "cpu"), "load_average": load_average(),
+        "texts_per_s": {PREDICTOR_KEYS[name]: rate for name, _, rate in rows
+                        if not isinstance(rate, str)}})
     print(f"## (b) prediction throughput, {len(texts)} texts, batch size "
           f"{SETTINGS['batch_size']} (load average {load_average()})\n")
     print("| predictor | texts/s | / pipeline | MFU |\n|---|---|---|---|")
@@ -338,6 +365,13 @@ def quality_table(models, precisions):
             fixed = f1_score(test.target, decisions, average="macro", zero_division=0)
             changed = np.mean(decisions != reference[1])
             scores[precision] = tuned
+            append("precision_cost", {
+                "benchmark": "precision_cost", "model": f"{dataset} ({path})",
+                "precision": precision, "n_dev": len(dev.data), "n_test": len(test.data),
+                "metrics": {"macro_f1_retuned": tuned, "macro_f1_at_05": plain,
+                            "macro_f1_fp32_thresholds": fixed,
+                            "decisions_changed_fraction": float(changed)},
+                "test_texts_per_s": len(test.data) / seconds})
             cost = f"{scores['fp32'] - tuned:+.4f}" if "fp32" in scores else "n/a"
             print(f"| {dataset} ({path}) | {precision} | {tuned:.4f} | {plain:.4f} | {cost} "
                   f"| {fixed:.4f} | {changed:.3%} | {len(test.data) / seconds:.0f} |", flush=True)
@@ -356,6 +390,12 @@ def gpu_table(train, epochs, seed):
     proba, predict_s = timed(clf.predict_proba, test.data)
     macro = f1_score(test.target, apply_thresholds(proba, thresholds), average="macro",
                      zero_division=0)
+    append("speed_gpu", {
+        "benchmark": "speed_gpu", "dataset": "goemotions", "n_train": len(train.data),
+        "epochs": epochs, "precision": "bf16", "seed": seed,
+        "metrics": {"macro_f1_tuned": macro},
+        "fit_texts_per_s": epochs * len(train.data) / fit_s,
+        "predict_texts_per_s": len(test.data) / predict_s})
     print(f"## (g) CUDA, bf16: {torch.cuda.get_device_name()}, full GoEmotions train "
           f"({len(train.data)} texts, {epochs} epochs)\n")
     print("| fit min | fit texts/s | predict texts/s | test macro-F1 (dev-tuned) |\n"
@@ -380,6 +420,10 @@ def grid_table(texts, Y, names, seed, epochs, folds):
     identical = all(np.array_equal(plain_cv[key], cached_cv[key])
                     for key in plain_cv if "test_score" in key)
     n_points = len(plain_cv["params"])
+    append("speed_grid", {
+        "benchmark": "speed_grid", "dataset": "goemotions", "n_texts": len(texts),
+        "folds": folds, "grid_points": n_points, "epochs": epochs,
+        "seconds": {"uncached": plain, "cached": cached}, "identical_results": identical})
     print(f"## (c) {n_points}-point GridSearchCV over head parameters, freeze_encoder=True, "
           f"{len(texts)} texts, {folds} folds, {epochs} epochs per fit\n")
     print("| embeddings | seconds | speed-up |\n|---|---|---|")

@@ -39,6 +39,10 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    # The command-line reference, generated from skemo.cli.build_parser.
+    "sphinxarg.ext",
+    # CHANGELOG.md, included into the changelog page as Markdown.
+    "myst_parser",
     "skemo_docs",
     # Links into scikit-learn's, PyTorch's, skorch's, ... documentation from
     # inventories written at build time (no network needed).
@@ -77,7 +81,8 @@ html_theme_options = {
 }
 html_static_path = []
 # Pages without subpages have no section navigation: no empty left sidebar.
-html_sidebars = {page: [] for page in ("index", "install", "cli", "citing")}
+html_sidebars = {page: [] for page in ("index", "install", "getting_started", "cli", "faq",
+                                       "changelog", "citing")}
 
 # -- Gallery -----------------------------------------------------------------
 sphinx_gallery_conf = {

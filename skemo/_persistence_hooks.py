@@ -96,11 +96,14 @@ class PretrainedMixin:
         repo_id : str
             ``"org/name"``.
         token : str, bool or None, default=None
+            A Hugging Face access token with write access; None uses the one saved on
+            this machine (``hf auth login``).
         private : bool or None, default=None
             Visibility of a repository created here (None: the Hub's default).
         revision : str or None, default=None
             Branch to commit to.
         commit_message : str or None, default=None
+            None writes a default message.
         create_pr : bool, default=False
             Open a pull request instead of committing to the branch.
         card : dict or None, default=None

@@ -20,13 +20,13 @@ What the base adds, once for all methods:
   schedule, ``device="auto"``, autocast ``precision``, repeatable
   ``random_state``, and safetensors persistence (:meth:`EmotionClassifierBase.save`);
 - ``freeze_encoder``: train only the heads, on encoder embeddings computed
-  once per fit, or once per text for many fits with ``cache_dir``
-  (``skemo.utils._embedding_cache``);
+  once per fit, or once per text for many fits with ``cache_dir``;
 - prediction that never changes the estimator, so that threads can share
   one fitted estimator.
 
-The class is composed of one mixin per concern, each in its own module of
-the private package ``skemo._estimator``, to be read one at a time:
+The class is composed of one mixin per concern, each in its own module of a
+private package (not part of the API; their methods are documented on
+:class:`EmotionClassifierBase`), to be read one at a time:
 
 ==============  ======================================================================
 ``parameters``  the parameter constraints, and their checks at fit and at prediction
@@ -43,7 +43,8 @@ the private package ``skemo._estimator``, to be read one at a time:
 
 Saving and loading (``save``, ``save_pretrained``, ``push_to_hub``,
 ``from_pretrained`` and the hooks ``_save_pretrained``/``_from_pretrained``
-under them) come from ``skemo._persistence_hooks``, and the method registry
+under them) come from a persistence mixin that :mod:`skemo.persistence`
+describes, and the method registry
 (``method_key``) from :mod:`skemo.utils.discovery`.
 
 A method is a subclass that sets two class attributes: ``module`` (an
@@ -109,6 +110,9 @@ class EmotionClassifierBase(RegisteredMethod, PredictionMixin, TrainingMixin, He
     max_length : int, default=128
         Texts are truncated to this many tokens (with a warning).
     batch_size : int, default=32
+        Texts per optimiser step, and per forward pass at prediction. Lower
+        it (and raise ``max_epochs`` if the steps matter) when a fit runs out
+        of memory; prediction memory grows with it and with ``max_length``.
     lr : float, default=5e-5
         Peak learning rate of AdamW for the pretrained encoder.
     head_lr : float or None, default=1e-3
@@ -177,20 +181,25 @@ class EmotionClassifierBase(RegisteredMethod, PredictionMixin, TrainingMixin, He
         Rank of LoRA adapters on the encoder's linear layers (needs ``peft``);
         None fine-tunes all weights.
     lora_alpha : float, default=16
+        Scale of the LoRA update: the adapters' product is multiplied by
+        ``lora_alpha / lora_r`` before it is added to a frozen weight. Used
+        only with ``lora_r``.
     lora_dropout : float, default=0.05
+        Dropout on the input of each LoRA adapter during training. Used only
+        with ``lora_r``.
     freeze_encoder : bool, default=False
         Train only the heads and projections on top of a frozen encoder (no
         gradients, evaluation mode). Texts are then encoded once per fit --
-        not once per epoch -- and batches carry their pooled embeddings
-        (``skemo.utils._embedding_cache``); label texts are still encoded by the
+        not once per epoch -- and batches carry their pooled embeddings;
+        label texts are still encoded by the
         frozen encoder. The heads then train at ``head_lr``. Cannot be
         combined with ``lora_r``.
     cache_dir : str, path-like or None, default=None
         With ``freeze_encoder``, cache each text's embedding in this
         directory, keyed on the encoder's weights, pooling, precision and the
         text's token ids, so that fits sharing texts -- the folds and
-        parameter points of a grid search -- encode each text only once
-        (``skemo.utils._embedding_cache``). Unused without ``freeze_encoder``.
+        parameter points of a grid search -- encode each text only once.
+        Unused without ``freeze_encoder``.
     device : str or None, default="auto"
         ``"auto"`` (or None) uses CUDA when available, else the CPU.
     precision : {"auto", "fp32", "bf16", "fp16", "int8"}, default="auto"
@@ -202,7 +211,7 @@ class EmotionClassifierBase(RegisteredMethod, PredictionMixin, TrainingMixin, He
         slightly with the texts batched with it). ``"auto"`` is bf16 on GPUs;
         on CPUs it trains in fp32 and predicts with the int8 encoder, as
         ``"int8"`` (in fp32, with a warning, where the encoder cannot be
-        exported); ``skemo.utils._precision`` gives the measurements behind this.
+        exported); :doc:`/user_guide/gpu` gives the measurements behind this.
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, the validation split and batch
         order: equal seeds give equal models (bit-identical predictions) on

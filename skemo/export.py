@@ -200,6 +200,7 @@ def export_onnx(est, directory, *, opset_version=17, quantize=False):
     Parameters
     ----------
     est : skemo estimator, fitted
+        The estimator to export.
     directory : str or path-like
         Created if missing; receives ``model.onnx`` (inputs ``input_ids`` and
         ``attention_mask``, int64 ``(batch, tokens)``; output
@@ -207,6 +208,7 @@ def export_onnx(est, directory, *, opset_version=17, quantize=False):
         ``skemo_onnx.json`` (labels, the kind of ``y`` the estimator was
         fitted on, thresholds, ``max_length``).
     opset_version : int, default=17
+        ONNX opset of the exported graph.
     quantize : bool, default=False
         Store ``model.onnx`` with int8 weights, quantised by onnxruntime's
         dynamic quantiser (``onnxruntime.quantization.quantize_dynamic``,
@@ -264,6 +266,7 @@ class ONNXEmotionClassifier:
     Parameters
     ----------
     directory : str or path-like
+        A directory written by :func:`export_onnx`.
     providers : list of str or None, default=None
         onnxruntime execution providers (None: the CPU).
 

@@ -190,7 +190,9 @@ def load_bundled(folder, *, device=None, merge_adapters=True):
     Parameters
     ----------
     folder : path-like
+        The bundle's directory.
     device : str or None, default=None
+        Device to load the model onto; None: ``"auto"``.
     merge_adapters : bool, default=True
         False keeps the LoRA adapters apart from the encoder weights, as they
         were trained: to train them further, or to package the model again

@@ -139,7 +139,10 @@ def describe_labels(names, descriptions=None):
     Parameters
     ----------
     names : sequence of str
+        Label names.
     descriptions : dict of str to str, or None
+        Descriptions by label name, used instead of the built-in ones; None: the
+        built-in ones.
 
     Returns
     -------
@@ -165,6 +168,7 @@ def label_texts(names, descriptions=None, template="{name}: {description}"):
     Parameters
     ----------
     names : sequence of str
+        Label names.
     descriptions : dict of str to str, or None
         Overrides of the built-in descriptions.
     template : str

@@ -37,6 +37,7 @@ def expected_calibration_error(y_true: ArrayLike, y_proba: ArrayLike, *,
     y_proba : array-like of shape (n_samples, n_labels)
         Predicted probabilities.
     n_bins : int, default=15
+        Number of equal-width probability bins.
 
     Returns
     -------

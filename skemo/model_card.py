@@ -61,6 +61,7 @@ def model_card(est, *, datasets=None, license=None, metrics=None, model_id=None,
     Parameters
     ----------
     est : skemo estimator, fitted
+        The fitted estimator.
     datasets : list of str or None, default=None
         skemo dataset names (``"goemotions"``...) or Hub dataset ids the model
         was trained on.
@@ -186,6 +187,7 @@ def write_model_card(est, path, **card):
     Parameters
     ----------
     est : skemo estimator, fitted
+        The fitted estimator.
     path : str or path-like
         An existing directory (a save).
     **card

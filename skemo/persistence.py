@@ -23,9 +23,9 @@ files of estimators also work, but must only be loaded from trusted sources:
 unpickling can run arbitrary code.)
 
 This module is the format: what a save holds and how it is written and
-read. Estimators save and load themselves through it, with the hooks of
-``skemo._persistence_hooks.PretrainedMixin`` (``_save_pretrained``,
-``_from_pretrained``); :func:`skemo.load` and :mod:`skemo.hub` build on
+read. Estimators save and load themselves through it, with the hooks
+``_save_pretrained`` and ``_from_pretrained`` that every estimator inherits;
+:func:`skemo.load` and :mod:`skemo.hub` build on
 those. It imports no estimator module.
 
 Atomic saves

@@ -37,8 +37,7 @@ whole cluster has a single thread: with a single GPU, give its worker
 Every worker must be able to load the encoder: the default MiniLM ships with
 skemo; for others give a directory on a shared file system (workers often
 have no network). With ``freeze_encoder=True``, a ``cache_dir`` on a shared
-file system lets all workers share the texts' embeddings
-(``skemo.utils._embedding_cache``). A fixed ``random_state`` gives the same
+file system lets all workers share the texts' embeddings. A fixed ``random_state`` gives the same
 ``cv_results_`` as the same search run locally (on the same kind of device).
 
 Multi-GPU and mixed precision with accelerate
@@ -85,10 +84,14 @@ class AccelerateMixin(SkorchAccelerateMixin):
     Parameters
     ----------
     accelerator : accelerate.Accelerator
+        Places the model and the batches and runs the backward pass (mixed precision,
+        several devices, gradient accumulation).
     device : str or None, default=None
         None leaves placement to the accelerator (required when it places
         devices, which is its default).
     unwrap_after_train : bool, default=True
+        Unwrap the module from the accelerator's wrappers after training, so that the
+        estimator saves and pickles as usual.
     **kwargs
         Parameters of the skemo estimator.
 

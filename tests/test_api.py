@@ -101,6 +101,16 @@ def test_numpydoc_reads_every_parameter_and_the_base_attributes(name, cls):
     assert {"classes_", "thresholds_", "history_"} <= {a.name for a in doc["Attributes"]}
 
 
+@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
+def test_every_parameter_has_a_description(name, cls):
+    numpydoc = pytest.importorskip("numpydoc.docscrape")
+    described = {p.name: " ".join(p.desc).strip()
+                 for p in numpydoc.ClassDoc(cls)["Parameters"]}
+    parameters = [n for n, p in inspect.signature(cls).parameters.items()
+                  if p.kind is not p.VAR_KEYWORD]
+    assert [n for n in parameters if not described.get(n)] == []
+
+
 def test_help_shows_the_inherited_parameters():
     text = pydoc.render_doc(TACOClassifier, renderer=pydoc.plaintext)
     signature = text.split("\n")[3]

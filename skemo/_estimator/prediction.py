@@ -171,6 +171,7 @@ class PredictionMixin:
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
         score : callable
             Turns the network's output for a batch into an array with one row
             per text (e.g. :meth:`proba_from_output`).
@@ -224,6 +225,7 @@ class PredictionMixin:
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
 
         Returns
         -------
@@ -270,6 +272,7 @@ class PredictionMixin:
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
 
         Returns
         -------
@@ -335,6 +338,7 @@ class PredictionMixin:
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
 
         Returns
         -------
@@ -352,6 +356,7 @@ class PredictionMixin:
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
         top_k : None, int or "all", default=None
             None: the labels :meth:`predict` assigns (thresholds applied;
             the most probable one for single-label models). An int ``k``: the
@@ -427,9 +432,11 @@ class PredictionMixin:
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
         y : indicator matrix, label lists or 1-D labels
             Of the kind the estimator was fitted on.
         sample_weight : array-like of shape (n_texts,) or None, default=None
+            Weights of the texts in the macro-F1; None weighs them equally.
 
         Returns
         -------

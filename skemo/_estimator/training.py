@@ -66,7 +66,10 @@ class TrainingMixin:
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
         y : indicator matrix (n, L), list of label lists, or 1-D labels
+            The targets, one per text; ``predict`` answers in the same kind
+            (:doc:`/user_guide/targets`).
         **fit_params
             Passed to skorch (and on to the module's forward).
 

@@ -39,7 +39,9 @@ def fit_fingerprint(net, texts, Y):
     Parameters
     ----------
     net : skemo estimator
+        The estimator being fitted (its class and parameters).
     texts : list of str
+        The training texts.
     Y : ndarray
         Encoded targets.
 

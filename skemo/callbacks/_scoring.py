@@ -34,7 +34,9 @@ def prediction_confidence(proba, multilabel):
     Parameters
     ----------
     proba : array-like of shape (n_texts, n_labels)
+        Predicted probabilities.
     multilabel : bool
+        Whether the labels are independent (multi-label) or exclusive classes.
 
     Returns
     -------

@@ -29,7 +29,10 @@ class SelectCheckpoint(EpochScoring):
     Parameters
     ----------
     f1_weight : float, default=0.7
+        Weight of the validation macro-F1 in the combined score.
     confidence_weight : float, default=0.3
+        Weight of the validation predictions' confidence
+        (:func:`~skemo.callbacks.prediction_confidence`) in the combined score.
     name : str, default="valid_selection_score"
         History column of the combined score (``name + "_best"`` marks the
         improving epochs).

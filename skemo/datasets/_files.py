@@ -188,8 +188,13 @@ def load_labelled_texts(
         The file (format from its suffix: ``.csv``, ``.tsv``, ``.jsonl``,
         ``.json`` -- one object per line) or a DataFrame.
     text_column : str, default="text"
+        Column (or JSON field) of the texts.
     label_column : str, default=None
+        Column of the labels: one per text, or several separated by ``label_sep``. None
+        looks for a column named label, labels, emotion or emotions, else reads every
+        other column as one 0/1 column per label.
     label_columns : sequence of str, default=None
+        0/1 columns, one per label (multi-label).
     label_sep : str, default=None
         Separator of several labels in one cell of ``label_column``.
     multilabel : bool, default=None
@@ -197,6 +202,7 @@ def load_labelled_texts(
         ``label_columns`` is given, when a cell holds a list, and
         single-label otherwise.
     format : {"auto", "csv", "tsv", "jsonl"}, default="auto"
+        The file's format; ``"auto"`` reads it from the suffix.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
 

@@ -80,6 +80,7 @@ def load_goemotions(
         Label granularity: the 27 emotions plus neutral, Ekman's six basic
         emotions plus neutral, or positive/negative/ambiguous plus neutral.
     split : {"train", "dev", "test"}, default="train"
+        The split to load.
     data_home : str or os.PathLike, default=None
         See :func:`skemo.datasets.get_data_home`. The files are expected at
         ``<data_home>/goemotions/<subset>/<split>.tsv``.

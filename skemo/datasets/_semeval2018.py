@@ -42,6 +42,7 @@ def load_semeval2018_ec(
     Parameters
     ----------
     split : {"train", "dev", "test"}, default="train"
+        The split to load.
     data_home : str or os.PathLike, default=None
         See :func:`skemo.datasets.get_data_home`. The files are expected in
         ``<data_home>/semeval2018_ec/`` under their official names

@@ -19,7 +19,10 @@ class ClassificationLoss(nn.Module):
     Parameters
     ----------
     multilabel : bool
+        True: binary cross-entropy per label; False: cross-entropy over the classes.
     class_weight : torch.Tensor of shape (n_labels,) or None
+        Weights of each label's positives (multi-label) or of each class (single-label);
+        None weighs all alike.
     sum_over_labels : bool, default=False
         Multi-label only: sum the BCE over the labels and average it over the
         texts, rather than average it over all ``B x L`` entries. The result
@@ -73,7 +76,9 @@ def label_probabilities(scores, multilabel):
     Parameters
     ----------
     scores : torch.Tensor of shape (B, L)
+        The label scores (logits).
     multilabel : bool
+        True: a sigmoid per label; False: a softmax over the classes.
 
     Returns
     -------

@@ -24,6 +24,7 @@ def loss_terms(estimator, X, y):
     Parameters
     ----------
     estimator : skemo estimator, initialised (see :func:`encoder_gradient_norms`)
+        Its module and loss are read; it is not trained.
     X : dict of torch.Tensor
         A collated batch (``input_ids``, ``attention_mask``).
     y : torch.Tensor

@@ -69,6 +69,7 @@ class LabelTextClassifierBase(EmotionClassifierBase):
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
         labels : dict of str to str, sequence of str, or None, default=None
             None scores the labels seen in ``fit`` (``classes_``). A dict
             ``{name: description}`` (or a list of names with built-in

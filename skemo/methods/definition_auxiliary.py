@@ -481,7 +481,9 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
         Parameters
         ----------
         X : dict with ``input_ids`` and ``attention_mask`` of shape (B, T)
+            A tokenised batch.
         y : array-like of shape (B, L) or (B,)
+            The batch's encoded targets.
         tasks : tuple of str or None, default=None
             None: every task in ``aux_tasks``.
         """

@@ -156,7 +156,7 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
     temperature : float, default=0.05
         τ of the cosine scores.
     **kwargs
-        Parameters of :class:`~skemo.methods._label_text.LabelTextClassifierBase`
+        Parameters of :class:`~skemo.methods.LabelTextClassifierBase`
         and :class:`~skemo.base.EmotionClassifierBase`; the head's dropout is
         ``module__dropout`` (default 0.1).
 
@@ -237,9 +237,10 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
         labels : dict of str to str, sequence of str, or None, default=None
             Labels to score instead of ``classes_`` (see
-            :meth:`~skemo.methods._label_text.LabelTextClassifierBase.predict_proba`);
+            :meth:`~skemo.methods.LabelTextClassifierBase.predict_proba`);
             needs ``score_from="similarity"``, since the head only knows the
             labels it was trained on.
 

@@ -178,7 +178,7 @@ class SimilarityEmotionClassifier(LabelTextClassifierBase):
         the contrastive loss trains alone and the offsets stay at 0.5 (in
         cosine units), so only tuned thresholds make the probabilities usable.
     **kwargs
-        Parameters of :class:`~skemo.methods._label_text.LabelTextClassifierBase`
+        Parameters of :class:`~skemo.methods.LabelTextClassifierBase`
         and :class:`~skemo.base.EmotionClassifierBase`.
 
     References

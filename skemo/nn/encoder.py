@@ -137,7 +137,9 @@ def load_tokenizer(encoder, tokenizer=None):
     Parameters
     ----------
     encoder : str, path-like or transformers.PretrainedConfig
+        The encoder, as the estimators' ``encoder`` parameter names it.
     tokenizer : str, path-like or None
+        A tokenizer to use instead of the encoder's own; None: the encoder's.
 
     Returns
     -------
@@ -276,6 +278,7 @@ def default_pooling(encoder, config):
     Parameters
     ----------
     encoder : str, path-like or transformers.PretrainedConfig
+        The encoder, as the estimators' ``encoder`` parameter names it.
     config : transformers.PretrainedConfig
         The loaded backbone's config.
 
@@ -332,6 +335,7 @@ def pool(hidden, attention_mask, mode):
     Parameters
     ----------
     hidden : torch.Tensor of shape (B, T, H)
+        The token states.
     attention_mask : torch.Tensor of shape (B, T)
         1 for real tokens, 0 for right padding.
     mode : str
@@ -379,6 +383,7 @@ def add_lora(backbone, r, alpha=16, dropout=0.05):
     Parameters
     ----------
     backbone : transformers.PreTrainedModel
+        The transformers model to add the adapters to.
     r : int
         Rank of the adapters.
     alpha : float, default=16
@@ -414,7 +419,7 @@ class TextEncoder(nn.Module):
     - **precomputed pooled embeddings**: a *floating-point* ``input_ids`` of
       shape ``(B, H)`` (``attention_mask`` may be None) is returned unchanged.
       This is how ``freeze_encoder=True`` trains only the heads: the frozen
-      encoder's embeddings are computed once (see ``skemo.utils._embedding_cache``)
+      encoder's embeddings are computed once (and cached with ``cache_dir``)
       and the batches carry them in place of token ids, so a method's module
       needs no change to accept them.
 
@@ -428,9 +433,12 @@ class TextEncoder(nn.Module):
     Parameters
     ----------
     backbone : transformers.PreTrainedModel
+        The transformers model whose hidden states are pooled.
     pooling : str
         One of :data:`~skemo.nn.encoder.POOLINGS` (see :func:`~skemo.nn.pool`).
     frozen : bool, default=False
+        Run the backbone without gradients, in evaluation mode
+        (``freeze_encoder=True``).
 
     Examples
     --------

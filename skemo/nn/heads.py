@@ -20,8 +20,11 @@ class ClassifierHeadModel(EmotionModule):
     Parameters
     ----------
     encoder : skemo.nn.encoder.TextEncoder
+        The text encoder whose pooled vectors the head reads.
     n_labels : int
+        Number of labels (output logits).
     dropout : float, default=0.1
+        Dropout on the pooled vector before the linear layer.
     """
 
     def __init__(self, encoder, n_labels, dropout=0.1):
@@ -101,6 +104,7 @@ def load_checkpoint_mlm_head(encoder, head):
         A checkpoint whose config lists a ``*ForMaskedLM`` or
         ``*ForPreTraining`` architecture.
     head : MaskedLMHead
+        The head to copy the weights into.
 
     Returns
     -------

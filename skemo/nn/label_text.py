@@ -19,8 +19,11 @@ class LabelTextModel(EmotionModule):
     Parameters
     ----------
     encoder : skemo.nn.encoder.TextEncoder
+        The text encoder, shared by texts and label texts.
     n_labels : int
+        Number of labels.
     label_input_ids, label_attention_mask : torch.Tensor of shape (n_labels, T)
+        The label texts, tokenised: one row per label.
     """
 
     def __init__(self, encoder, n_labels, label_input_ids, label_attention_mask):
@@ -90,6 +93,7 @@ class LabelTextModel(EmotionModule):
         Parameters
         ----------
         encoder : torch.nn.Module
+            Takes the place of ``self.encoder``.
 
         Returns
         -------

@@ -69,7 +69,7 @@ class EmotionModule(nn.Module):
     def calibration_parameters(self):
         """Parameters that only calibrate probabilities (default: none).
 
-        They train at :data:`~skemo._estimator.training.CALIBRATION_LR` without weight decay.
+        They train at :data:`~skemo.base.CALIBRATION_LR` without weight decay.
         """
         return []
 
@@ -83,8 +83,8 @@ class EmotionModule(nn.Module):
         Parameters
         ----------
         encoder : torch.nn.Module
-            Takes the place of ``self.encoder`` (e.g. the int8 encoder of
-            ``skemo.utils._onnx.int8_encoder``).
+            Takes the place of ``self.encoder`` (e.g. the int8 encoder on
+            onnxruntime that ``precision="int8"`` predicts with).
 
         Returns
         -------

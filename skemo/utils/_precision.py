@@ -16,21 +16,18 @@ precision      training passes                    prediction passes
                CPU: float32                       ``"int8"``
 =============  =================================  ======================================
 
-Why ``"auto"`` is so on a CPU (``benchmarks/RESULTS.md``, "Speed"): bf16 training
-is only 1.12-1.37x float32 on 2-core CPUs with AMX or AVX512-BF16, short of the 1.5x
-that would pay for its rounding, so training stays float32. For prediction the
-default is the fastest choice that costs at most 0.005 tuned macro-F1 on the
-full-data GoEmotions and SemEval models: the int8 encoder, with one weight
-scale per output channel, costs 0.0012 on the bundled GoEmotions model and
-0.0007-0.0022 on three SemEval E-c models (a baseline, TACO, multi-head; with
-thresholds tuned on float32 probabilities, as fit tunes them, see
-``tuning_precision``), and predicts 3.8-5.6x as fast as the transformers
-pipeline (4.6x in the median of three runs) on a 2-core AMD EPYC with
-AVX512-VNNI, where bf16 reaches 3.0-4.1x.
+Why ``"auto"`` is so on a CPU (the speed and precision-cost tables of
+``benchmarks/RESULTS.md``, rendered from ``benchmarks/results/``): bf16
+training measured under the 1.5x over float32 that would pay for its rounding,
+so training stays float32. For prediction the default is the fastest choice
+that costs at most 0.005 tuned macro-F1 on the full-data GoEmotions and
+SemEval models: the int8 encoder, with one weight scale per output channel,
+with thresholds tuned on float32 probabilities, as fit tunes them (see
+``tuning_precision``).
 
 ``precision="int8"`` (and ``"auto"`` on a CPU) exports the encoder to ONNX with
 int8 weights (onnxruntime's dynamic quantiser; torch.ao's int8 linears, with
-7-bit activations on x86, cost 0.010 on SemEval and are slower), at the first
+7-bit activations on x86, cost more on SemEval and are slower), at the first
 prediction after the weights change (about 2 s for MiniLM), and caches it with
 the module. Its activations are quantised per batch, so a text's probabilities
 can move slightly (typically below 0.01) with the texts batched with it; predict

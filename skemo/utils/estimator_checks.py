@@ -250,7 +250,9 @@ def check_fit_predict_label_lists(name, estimator):
     Parameters
     ----------
     name : str
+        The estimator's class name, for the messages.
     estimator : estimator
+        An unfitted estimator (each check clones it).
     """
     X, y = check_data("label_lists")
     est = clone(estimator).fit(X, y)
@@ -266,7 +268,9 @@ def check_fit_predict_single_label(name, estimator):
     Parameters
     ----------
     name : str
+        The estimator's class name, for the messages.
     estimator : estimator
+        An unfitted estimator (each check clones it).
     """
     X, y = check_data("single_label")
     est = clone(estimator).fit(X, y)
@@ -283,7 +287,9 @@ def check_clone_is_unfitted(name, estimator):
     Parameters
     ----------
     name : str
+        The estimator's class name, for the messages.
     estimator : estimator
+        An unfitted estimator (each check clones it).
     """
     X, Y = check_data("indicator")
     est = clone(estimator).set_params(label_names=list(LABELS)).fit(X, Y)
@@ -302,7 +308,9 @@ def check_random_state_repeatable(name, estimator):
     Parameters
     ----------
     name : str
+        The estimator's class name, for the messages.
     estimator : estimator
+        An unfitted estimator (each check clones it).
     """
     X, Y = check_data("indicator")
     named = clone(estimator).set_params(label_names=list(LABELS))
@@ -375,6 +383,7 @@ def check_param_validation(name, estimator):
     Parameters
     ----------
     name : str
+        The estimator's class name, for the messages.
     estimator : estimator
         An estimator with a ``_parameter_constraints`` dict covering only
         parameters that ``get_params`` returns.
@@ -406,7 +415,9 @@ def check_pickle_round_trip(name, estimator):
     Parameters
     ----------
     name : str
+        The estimator's class name, for the messages.
     estimator : estimator
+        An unfitted estimator (each check clones it).
     """
     X, Y = check_data("indicator")
     est = clone(estimator).set_params(label_names=list(LABELS)).fit(X, Y)
@@ -426,7 +437,9 @@ def check_save_load_round_trip(name, estimator):
     Parameters
     ----------
     name : str
+        The estimator's class name, for the messages.
     estimator : estimator
+        An unfitted estimator (each check clones it).
     """
     X, Y = check_data("indicator")
     est = clone(estimator).set_params(label_names=list(LABELS), threshold="tuned")
@@ -466,6 +479,7 @@ def estimator_checks_generator(estimator, checks=CHECKS):
     Parameters
     ----------
     estimator : estimator
+        An unfitted estimator (each check clones it).
     checks : sequence of callable, default=CHECKS
         Checks called as ``check(name, estimator)``.
 
@@ -550,6 +564,7 @@ def check_estimator(estimator, checks=CHECKS):
     estimator : estimator
         An unfitted estimator (each check clones it).
     checks : sequence of callable, default=CHECKS
+        The checks to run, each called as ``check(name, estimator)``.
 
     Returns
     -------
