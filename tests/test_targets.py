@@ -109,7 +109,10 @@ def test_indicator_rows_as_lists_warn():
 @given(st.lists(st.floats(allow_nan=False), min_size=1, max_size=20))
 def test_float_labels_are_whole_finite_numbers_or_refused(values):
     whole = all(np.isfinite(v) and float(v).is_integer() for v in values)
-    if whole:
+    if whole and len(set(values)) == 1:
+        with pytest.raises(ValueError, match="only one class"):
+            TargetConverter().fit(values)
+    elif whole:
         assert len(TargetConverter().fit(values).classes_) == len(set(values))
     else:
         with pytest.raises(ValueError, match="continuous value|must be finite"):
@@ -123,6 +126,9 @@ def test_labels_of_mixed_types_are_refused(values):
     kinds = {type(v) for v in values}
     if len(kinds) > 1:
         with pytest.raises(ValueError, match="mixes label types"):
+            TargetConverter().fit(values)
+    elif len(set(values)) == 1:
+        with pytest.raises(ValueError, match="only one class"):
             TargetConverter().fit(values)
     else:
         assert len(TargetConverter().fit(values).classes_) == len(set(values))
