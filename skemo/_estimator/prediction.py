@@ -271,7 +271,8 @@ class PredictionMixin(_SetOutputMixin):
         ``pooling="mean+normalize"`` the default MiniLM gives the embeddings
         of sentence-transformers' ``encode``. With ``freeze_encoder`` they are
         the frozen encoder's, read from the embedding cache where
-        ``cache_dir`` holds them.
+        ``cache_dir`` holds them. :meth:`set_output` makes them a DataFrame
+        with the columns :meth:`get_feature_names_out` names.
 
         Parameters
         ----------
@@ -334,6 +335,25 @@ class PredictionMixin(_SetOutputMixin):
                              f"{input_features!r}.")
         width = self._text_encoder().hidden_size
         return np.asarray([f"embedding{i}" for i in range(width)], dtype=object)
+
+    def set_output(self, *, transform=None):
+        """Have :meth:`transform` return a DataFrame, or arrays again.
+
+        scikit-learn's ``set_output``: the DataFrame's columns are named by
+        :meth:`get_feature_names_out`, and its rows take the index of a
+        pandas ``X``. Pipelines and ``ColumnTransformer`` call it on their steps.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            ``"default"``: numpy arrays; ``"pandas"`` or ``"polars"``: a
+            DataFrame of that library; None: leave the setting as it is.
+
+        Returns
+        -------
+        self
+        """
+        return super().set_output(transform=transform)
 
     def decision_thresholds(self):
         """The per-label thresholds ``predict`` applies (multi-label only).
