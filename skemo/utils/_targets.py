@@ -360,6 +360,7 @@ class TargetConverter:
             counts = np.bincount(Y, minlength=len(self.classes_))
             always = []
         never = [self.label_names_[j] for j in np.flatnonzero(counts == 0)]
+        # stacklevel 4: the caller of fit (fit -> _prepare_fit_data -> this method)
         if never:
             msg = f"label(s) {never} have no positive example in y"
             if require_positives and self.multilabel:
@@ -367,8 +368,8 @@ class TargetConverter:
                                  "positive per label. Drop those columns or use "
                                  "class_weight=None.")
             warn_once_per_message(msg + "; the model can only learn to never predict "
-                                  "them.", stacklevel=3)
+                                  "them.", stacklevel=4)
         if always:
             warn_once_per_message(f"label(s) {always} are positive for every text in y; "
                                   "the model can only learn to always predict them.",
-                                  stacklevel=3)
+                                  stacklevel=4)
