@@ -318,7 +318,7 @@ def test_embeddings_as_named_columns_of_a_column_transformer(multilabel_data):
           "comment"),
          ("n", "passthrough", ["length"])]).set_output(transform="pandas")
     y = Y.argmax(axis=1)
-    pipe = make_pipeline(columns, LogisticRegression(max_iter=50)).fit(frame, y)
+    pipe = make_pipeline(columns, LogisticRegression()).fit(frame, y)
     features = pipe[0].transform(frame.iloc[:4])
     assert list(features.columns) == [*(f"emb__embedding{i}" for i in range(32)), "n__length"]
     np.testing.assert_allclose(features.iloc[:, :32].to_numpy(),
