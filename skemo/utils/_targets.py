@@ -320,7 +320,7 @@ class TargetConverter:
     def _refuse_unseen(self, values):
         """Raise naming the labels in ``values`` that are not ``classes_``."""
         known = self.classes_.tolist()
-        unseen = {v for v in values if v not in set(known)}
+        unseen = set(values) - set(known)
         if not unseen:
             return
         unseen = sorted((v.item() if isinstance(v, np.generic) else v for v in unseen), key=str)
