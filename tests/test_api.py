@@ -310,13 +310,14 @@ def test_embeddings_as_named_columns_of_a_column_transformer(multilabel_data):
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     X, Y, names = multilabel_data
     frame = pd.DataFrame({"comment": X, "length": [len(t) for t in X]})
     columns = ColumnTransformer(
         [("emb", FineTunedEmotionClassifier(**tiny_params(label_names=names, max_epochs=1)),
           "comment"),
-         ("n", "passthrough", ["length"])]).set_output(transform="pandas")
+         ("n", StandardScaler(), ["length"])]).set_output(transform="pandas")
     y = Y.argmax(axis=1)
     pipe = make_pipeline(columns, LogisticRegression()).fit(frame, y)
     features = pipe[0].transform(frame.iloc[:4])
