@@ -167,6 +167,11 @@ class EmotionClassifierBase(RegisteredMethod, PredictionMixin, TrainingMixin, He
         never stops early. The best epoch's weights are restored either way.
     label_names : sequence of str or None, default=None
         Names of the columns of an indicator ``y`` (or of integer class ids).
+        With string labels (label lists, or one label per text) it is the
+        label set, in the column order of ``predict_proba``: a label of ``y``
+        it does not list is an error, and a name no text carries is still a
+        label (with a warning), so that the folds of a cross-validation
+        share their columns.
     checkpoint_dir : str, path-like or None, default=None
         Write crash-safe checkpoints after every epoch to
         ``checkpoint_dir/<fingerprint>/`` (``last/``, and ``best/`` for

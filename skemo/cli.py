@@ -281,7 +281,7 @@ def _input_format(args):
 
 
 def read_texts(name, lines, kind, field="text"):
-    """Texts from numbered lines of a ``lines``, ``jsonl`` or ``csv`` input.
+    """Texts and their line numbers, from the lines of a ``lines``, ``jsonl`` or ``csv`` input.
 
     Parameters
     ----------
@@ -296,7 +296,10 @@ def read_texts(name, lines, kind, field="text"):
 
     Yields
     ------
-    str
+    (int, str)
+        The line number of each text (of its record's last line, for CSV),
+        and the text. Blank lines of JSON lines are no records; blank texts
+        are yielded like any other (see ``nonblank_texts``).
 
     Raises
     ------
@@ -306,14 +309,13 @@ def read_texts(name, lines, kind, field="text"):
     Examples
     --------
     >>> from skemo.cli import read_texts
-    >>> list(read_texts("x.jsonl", enumerate(['{"text": "hi"}', '"yo"'], 1), "jsonl"))
-    ['hi', 'yo']
+    >>> list(read_texts("x.jsonl", enumerate(['{"text": "hi"}', '', '"yo"'], 1), "jsonl"))
+    [(1, 'hi'), (3, 'yo')]
     >>> list(read_texts("x.csv", enumerate(["id,text", '1,"a, b"'], 1), "csv"))
-    ['a, b']
+    [(2, 'a, b')]
     """
     if kind == "lines":
-        for _, line in lines:
-            yield line
+        yield from lines
     elif kind == "jsonl":
         for number, line in lines:
             if not line.strip():
@@ -326,7 +328,7 @@ def read_texts(name, lines, kind, field="text"):
             if not isinstance(text, str):
                 raise ValueError(f"{name}, line {number}: expected a JSON string or an object "
                                  f"with a string field {field!r}.")
-            yield text
+            yield number, text
     else:
         import csv
 
@@ -345,7 +347,57 @@ def read_texts(name, lines, kind, field="text"):
             if row.get(field) is None:
                 raise ValueError(f"{name}, line {numbers['last']}: the row has fewer columns "
                                  "than the header.")
-            yield row[field]
+            yield numbers["last"], row[field]
+
+
+def nonblank_texts(name, numbered, skip=False, skipped=None):
+    """The texts of ``numbered`` that are not blank (empty or only whitespace).
+
+    A blank text has nothing to predict, and its record would look like a
+    prediction: it is refused, naming its line, or with ``skip`` left out.
+
+    Parameters
+    ----------
+    name : str
+        The input's name, for error messages.
+    numbered : iterable of (int, str)
+        Line numbers and texts, as :func:`read_texts` yields them.
+    skip : bool, default=False
+        Leave blank texts out instead of raising.
+    skipped : list or None, default=None
+        Where ``skip`` appends the line number of each text left out.
+
+    Yields
+    ------
+    str
+
+    Raises
+    ------
+    ValueError
+        At the first blank text, unless ``skip``.
+
+    Examples
+    --------
+    >>> from skemo.cli import nonblank_texts
+    >>> skipped = []
+    >>> list(nonblank_texts("x.txt", [(1, "hi"), (2, "  "), (3, "yo")], True, skipped))
+    ['hi', 'yo']
+    >>> skipped
+    [2]
+    >>> list(nonblank_texts("x.txt", [(1, "hi"), (2, "")]))
+    Traceback (most recent call last):
+    ...
+    ValueError: x.txt, line 2: the text is blank; give one text per line, or pass
+    --skip-blank to leave blank texts out.
+    """
+    for number, text in numbered:
+        if text.strip():
+            yield text
+        elif not skip:
+            raise ValueError(f"{name}, line {number}: the text is blank; give one text per "
+                             "line, or pass --skip-blank to leave blank texts out.")
+        elif skipped is not None:
+            skipped.append(number)
 
 
 def _chunks(texts, size):
@@ -401,12 +453,13 @@ def predict(args):
     output = (contextlib.nullcontext(sys.stdout) if args.output == "-"
               else open(args.output, "w", encoding="utf-8", newline=""))
     out_format = _output_format(args)
-    n_texts = 0
+    n_texts, skipped = 0, []
     with source as binary, output as stream:
         writer = csv.writer(stream) if out_format == "csv" else None
         if writer is not None:
             writer.writerow(["text", "labels", *names])
-        texts = read_texts(name, _decoded_lines(name, binary), kind, args.text_field)
+        numbered = read_texts(name, _decoded_lines(name, binary), kind, args.text_field)
+        texts = nonblank_texts(name, numbered, args.skip_blank, skipped)
         for chunk in _chunks(texts, PREDICT_CHUNK):
             proba = est.predict_proba(chunk)
             records = est._prediction_records(chunk, proba, args.top_k, args.threshold)
@@ -418,6 +471,10 @@ def predict(args):
                     print(json.dumps(record, ensure_ascii=False), file=stream)
             stream.flush()
             n_texts += len(chunk)
+    if skipped and not args.quiet:
+        lines = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
+        print(f"skemo predict: skipped {len(skipped)} blank text(s), on line(s) {lines}",
+              file=sys.stderr)
     if not n_texts:
         raise ValueError("no texts to predict: give one text per line on standard input "
                          "or in --input.")
@@ -618,6 +675,10 @@ def build_parser():
     predicting.add_argument("--threshold", type=_threshold, metavar="T",
                             help="decision threshold in [0, 1], or tuned (default: the "
                                  "model's)")
+    predicting.add_argument("--skip-blank", action="store_true",
+                            help="leave out blank texts (empty or only whitespace) and say "
+                                 "on standard error which lines they were on (default: a "
+                                 "blank text is an error naming its line)")
     predicting.add_argument("--device", metavar="DEVICE", help=device_help)
     predicting.set_defaults(run=predict)
 

@@ -8,6 +8,7 @@ embeddings, and ``import skemo`` loads no torch.
 
 import inspect
 import pydoc
+import re
 import subprocess
 import sys
 
@@ -292,6 +293,49 @@ def test_transform_of_a_frozen_encoder_equals_the_unfrozen_one_before_training(
     frozen = FineTunedEmotionClassifier(**params, freeze_encoder=True).fit(X, Y)
     plain = FineTunedEmotionClassifier(**params).fit(X, Y)
     np.testing.assert_allclose(frozen.transform(X[:8]), plain.transform(X[:8]), atol=1e-5)
+
+
+def test_feature_names_name_the_columns_of_transform(multilabel_data):
+    pd = pytest.importorskip("pandas")
+    X, Y, names = multilabel_data
+    est = FineTunedEmotionClassifier(**tiny_params(label_names=names, max_epochs=1))
+    with pytest.raises(NotFittedError):
+        est.get_feature_names_out()
+    est.fit(X, Y)
+    columns = [f"embedding{i}" for i in range(32)]
+    assert est.get_feature_names_out().tolist() == columns
+    assert est.get_feature_names_out(["comment"]).tolist() == columns
+    with pytest.raises(ValueError, match=re.escape(
+            "input_features must name the one column of texts; got ['a', 'b'].")):
+        est.get_feature_names_out(["a", "b"])
+    embeddings = est.transform(X[:3])
+    frame = est.set_output(transform="pandas").transform(pd.Series(X[:3], index=[7, 8, 9]))
+    assert list(frame.columns) == columns and list(frame.index) == [7, 8, 9]
+    np.testing.assert_allclose(frame.to_numpy(), embeddings, atol=1e-6)
+    assert isinstance(est.set_output(transform="default").transform(X[:3]), np.ndarray)
+
+
+def test_embeddings_as_named_columns_of_a_column_transformer(multilabel_data):
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, Y, names = multilabel_data
+    frame = pd.DataFrame({"comment": X, "length": [len(t) for t in X]})
+    columns = ColumnTransformer(
+        [("emb", FineTunedEmotionClassifier(**tiny_params(label_names=names, max_epochs=1)),
+          "comment"),
+         ("n", StandardScaler(), ["length"])]).set_output(transform="pandas")
+    y = Y.argmax(axis=1)
+    pipe = make_pipeline(columns, LogisticRegression()).fit(frame, y)
+    features = pipe[0].transform(frame.iloc[:4])
+    assert list(features.columns) == [*(f"emb__embedding{i}" for i in range(32)), "n__length"]
+    np.testing.assert_allclose(features.iloc[:, :32].to_numpy(),
+                               pipe[0].named_transformers_["emb"].transform(X[:4]),
+                               atol=1e-6)
+    assert pipe.predict(frame.iloc[:4]).shape == (4,)
 
 
 # ------------------------------------------------------------------- imports

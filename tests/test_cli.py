@@ -13,7 +13,7 @@ from skemo import all_estimators
 from skemo.cli import _check_same_labels, estimator_class, main
 from skemo.methods import METHOD_KEYS
 
-TEXTS = ["Thank you so much, this made my day!", "I can't believe they did that.", ""]
+TEXTS = ["Thank you so much, this made my day!", "I can't believe they did that.", "ok"]
 
 
 def fit_args(encoder, out, method="finetuned", *extra):
@@ -221,6 +221,37 @@ def test_malformed_input_names_file_and_line(model, tmp_path, capsys, name, cont
     status, _, err = run(capsys, ["predict", str(model), "--input", str(path)])
     assert status == 2 and err.count("\n") == 1
     assert message in err and str(tmp_path) in err
+
+
+@pytest.mark.parametrize("name, content, line", [
+    ("texts.txt", "joy\n\nfear\n", 2),
+    ("texts.txt", "joy\nfear\n \t \n", 3),
+    ("texts.jsonl", '{"text": "joy"}\n\n{"text": "  "}\n', 3),
+    ("texts.csv", 'id,text\n1,joy\n2,""\n', 3),
+])
+def test_a_blank_text_is_refused_naming_its_line(model, tmp_path, capsys, name, content,
+                                                 line):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    status, out, err = run(capsys, ["predict", str(model), "--input", str(path)])
+    assert status == 2 and out == ""
+    assert err == (f"skemo predict: error: {path}, line {line}: the text is blank; give one "
+                   "text per line, or pass --skip-blank to leave blank texts out.\n")
+
+
+def test_skip_blank_leaves_blank_texts_out_and_says_where(model, capsys, monkeypatch):
+    stdin = "joy\n\nfear\n   \n"
+    status, out, err = run(capsys, ["predict", str(model), "--skip-blank"], stdin,
+                           monkeypatch)
+    assert status == 0
+    assert [json.loads(line)["text"] for line in out.splitlines()] == ["joy", "fear"]
+    assert err == "skemo predict: skipped 2 blank text(s), on line(s) 2, 4\n"
+    status, out, err = run(capsys, ["predict", str(model), "--skip-blank", "-q"], stdin,
+                           monkeypatch)
+    assert status == 0 and len(out.splitlines()) == 2 and err == ""
+    status, _, err = run(capsys, ["predict", str(model), "--skip-blank"], "\n \n",
+                         monkeypatch)
+    assert status == 2 and "no texts to predict" in err
 
 
 def test_predict_on_a_chosen_device(model, capsys, monkeypatch):

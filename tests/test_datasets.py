@@ -458,3 +458,38 @@ def test_importing_the_datasets_loads_neither_sklearn_nor_pandas():
             "print(sorted(m for m in ('sklearn', 'pandas', 'torch', 'pooch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------ the split, positionally
+@pytest.mark.parametrize("loader", [load_emotion, load_semeval2018_ec, load_taco_goemotions,
+                                    load_empathetic_dialogues, load_goemotions_sample])
+def test_every_loader_takes_the_split_positionally_and_the_rest_by_keyword(loader):
+    import inspect
+
+    parameters = list(inspect.signature(loader).parameters.values())
+    assert parameters[0].name == "split"
+    assert parameters[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters[1:])
+
+
+def test_a_split_given_positionally_is_loaded(tmp_path):
+    assert len(load_goemotions_sample("test").data) == 411
+    for loader in (load_emotion, load_semeval2018_ec, load_taco_goemotions,
+                   load_empathetic_dialogues):  # found missing, not a TypeError
+        with pytest.raises(OSError, match="download_if_missing=False"):
+            loader("dev", data_home=tmp_path, download_if_missing=False)
+    with pytest.raises(OSError, match="download_if_missing=False"):
+        load_goemotions("ekman", "dev", data_home=tmp_path, download_if_missing=False)
+
+
+def test_a_split_given_for_the_goemotions_subset_says_so():
+    message = ("subset must be one of 'original', 'ekman', 'group'; got 'train', a split: "
+               "the first argument of load_goemotions is the label subset. Use "
+               "split='train', or load_goemotions('original', 'train').")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_goemotions("train")
+
+
+@needs_real_data
+def test_load_emotion_of_a_positional_split_is_that_split():
+    assert load_emotion("test", data_home=REAL_DATA).target.shape == (2000,)

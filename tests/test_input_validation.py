@@ -176,3 +176,36 @@ def test_score_matches_dataframe_columns_by_name(multilabel_data):
     assert est.score(X, reordered) == est.score(X, frame)
     with pytest.raises(ValueError, match=r"columns of y \['a', 'b', 'c', 'd'\] are not"):
         est.score(X, frame.set_axis(["a", "b", "c", "d"], axis=1))
+
+
+# ------------------------------------------- the labels of y at fit and at score
+def test_a_label_that_label_names_does_not_list_is_refused_before_training():
+    with pytest.raises(ValueError, match=r"y has the labels \['fear'\], which label_names "
+                                         r"\['joy', 'anger'\] does not list"):
+        make(label_names=["joy", "anger"]).fit(["a", "b"] * 5, [["joy"], ["fear"]] * 5)
+
+
+def test_label_names_give_string_labels_their_columns_and_label_set():
+    X = ["so happy", "how sad", "wonderful", "awful news"] * 5
+    y = [["joy"], ["sadness"], ["joy"], ["sadness", "anger"]] * 5
+    with pytest.warns(UserWarning, match=r"\['fear'\] have no positive example"):
+        est = make(label_names=["sadness", "joy", "fear", "anger"],
+                   validation_fraction=None).fit(X, y)
+    assert est.classes_.tolist() == ["sadness", "joy", "fear", "anger"]
+    assert est.predict_proba(X[:2]).shape == (2, 4)
+    assert 0 <= est.score(X[:2], [["fear"], ["joy"]]) <= 1  # a label no text of fit had
+
+
+def test_a_y_of_one_class_is_refused_before_training():
+    with pytest.raises(ValueError, match="at least 2 classes in the data, but the data "
+                                         "contains only one class: 'joy'"):
+        make().fit(["a", "b", "c"], ["joy"] * 3)
+
+
+def test_labels_unseen_in_fit_are_named_at_score(label_lists):
+    X, y = label_lists
+    est = make(validation_fraction=None).fit(X, y)
+    with pytest.raises(ValueError, match=r"not seen during fit: \['rage'\]; the estimator "
+                                         r"knows \['admiration', 'amusement', 'gratitude', "
+                                         r"'neutral'\]"):
+        est.score(X[:2], [["rage"], y[0]])

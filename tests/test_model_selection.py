@@ -171,3 +171,52 @@ def test_many_labels_small_train_side_is_exact():
         X_train, X_test = multilabel_train_test_split(X, train_size=n_train, test_size=0.2,
                                                       random_state=0, stratify=Y)[:2]
         assert (len(X_train), len(X_test)) == (n_train, 201)
+
+
+# ------------------------------------ a warning about the data, once per cross-validation
+def test_a_grid_search_warns_about_a_label_without_positives_once():
+    import uuid
+    import warnings
+
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    from skemo import FineTunedEmotionClassifier
+
+    from .conftest import tiny_params
+
+    never = f"never-{uuid.uuid4().hex[:8]}"  # a message no other test has shown
+    X = [f"text number {i}" for i in range(24)]
+    Y = np.zeros((24, 3), dtype=int)
+    Y[::2, 0] = Y[1::2, 1] = 1
+    est = FineTunedEmotionClassifier(**tiny_params(max_epochs=1, validation_fraction=None),
+                                     label_names=["joy", "fear", never])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # Python's own action for a UserWarning
+        GridSearchCV(est, {"lr": [1e-3, 2e-3]}, cv=KFold(3)).fit(X, Y)  # 6 fits and a refit
+    shown = [str(w.message) for w in caught if never in str(w.message)]
+    assert shown == [f"label(s) ['{never}'] have no positive example in y; the model can "
+                     "only learn to never predict them."]
+
+
+def test_a_warning_shown_once_still_follows_the_caller_s_filters():
+    import uuid
+    import warnings
+
+    from skemo.utils._warnings import warn_once_per_message
+
+    message = f"the data set is small ({uuid.uuid4().hex})"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            warn_once_per_message(message)
+    assert len(caught) == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="the data set is small"):
+            warn_once_per_message(message)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        for _ in range(3):
+            with warnings.catch_warnings():  # filters change between them, as in each fold
+                warn_once_per_message(message)
+    assert len(caught) == 1 and caught[0].filename == __file__

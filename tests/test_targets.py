@@ -1,5 +1,7 @@
 """The three kinds of y, encoded and decoded."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -109,7 +111,10 @@ def test_indicator_rows_as_lists_warn():
 @given(st.lists(st.floats(allow_nan=False), min_size=1, max_size=20))
 def test_float_labels_are_whole_finite_numbers_or_refused(values):
     whole = all(np.isfinite(v) and float(v).is_integer() for v in values)
-    if whole:
+    if whole and len(set(values)) == 1:
+        with pytest.raises(ValueError, match="only one class"):
+            TargetConverter().fit(values)
+    elif whole:
         assert len(TargetConverter().fit(values).classes_) == len(set(values))
     else:
         with pytest.raises(ValueError, match="continuous value|must be finite"):
@@ -123,6 +128,9 @@ def test_labels_of_mixed_types_are_refused(values):
     kinds = {type(v) for v in values}
     if len(kinds) > 1:
         with pytest.raises(ValueError, match="mixes label types"):
+            TargetConverter().fit(values)
+    elif len(set(values)) == 1:
+        with pytest.raises(ValueError, match="only one class"):
             TargetConverter().fit(values)
     else:
         assert len(TargetConverter().fit(values).classes_) == len(set(values))
@@ -146,3 +154,68 @@ def test_targets_given_through_array_only():
 
     enc = TargetConverter().fit(ArrayOnly())
     assert enc.transform(ArrayOnly()).tolist() == [1, 0, 1]
+
+
+# ------------------------------------------------ label_names of string labels
+@pytest.mark.parametrize("y", [[["joy"], ["fear"]], ["joy", "fear"]])
+def test_labels_that_label_names_does_not_list_are_refused(y):
+    message = ("y has the labels ['fear'], which label_names ['joy', 'anger'] does not "
+               "list; label_names must name every label of y (it sets the columns of "
+               "predict_proba). Add them, or leave label_names out.")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        TargetConverter(["joy", "anger"]).fit(y)
+
+
+def test_label_names_are_the_columns_of_string_labels_in_their_order():
+    lists = TargetConverter(["joy", "anger", "fear"]).fit([["anger"], ["joy", "anger"]])
+    assert lists.classes_.tolist() == lists.label_names_ == ["joy", "anger", "fear"]
+    Y = lists.transform([["anger"], ["joy", "anger"]])
+    assert Y.tolist() == [[0, 1, 0], [1, 1, 0]]
+    with pytest.warns(UserWarning, match=r"\['fear'\] have no positive example"):
+        lists.check_label_support(Y, require_positives=False)
+    assert lists.inverse_transform([[0, 1, 1]]) == [["anger", "fear"]]
+
+    single = TargetConverter(["sadness", "joy", "love"]).fit(["joy", "sadness", "joy"])
+    assert single.classes_.tolist() == ["sadness", "joy", "love"]
+    assert single.transform(["joy", "sadness"]).tolist() == [1, 0]
+    assert single.inverse_transform([2, 0]).tolist() == ["love", "sadness"]
+    with pytest.warns(UserWarning, match=r"\['love'\] have no positive example"):
+        single.check_label_support(single.transform(["joy", "sadness"]),
+                                   require_positives=True)
+    saved = TargetConverter.from_state("single", single.classes_, single.label_names_)
+    assert saved.transform(["love", "sadness"]).tolist() == [2, 0]
+    assert saved.inverse_transform([1]).tolist() == ["joy"]
+
+
+# ------------------------------------------------------- one class of y
+@pytest.mark.parametrize("y, shown", [(["joy", "joy", "joy"], "'joy'"),
+                                      (np.array(["joy", "joy"]), "'joy'"),
+                                      ([3, 3], "3")])
+def test_a_single_label_y_of_one_class_is_refused(y, shown):
+    message = ("y needs samples of at least 2 classes in the data, but the data contains "
+               f"only one class: {shown}. To detect one emotion, give label lists instead "
+               "(e.g. [['joy'], []]).")
+    with pytest.raises(ValueError, match=re.escape(message) + "$"):
+        TargetConverter().fit(y)
+
+
+def test_one_label_in_label_lists_is_a_detector():
+    enc = TargetConverter().fit([["joy"], [], ["joy"]])
+    assert enc.multilabel and enc.classes_.tolist() == ["joy"]
+    assert enc.transform([[], ["joy"]]).tolist() == [[0.0], [1.0]]
+
+
+# ------------------------------------------------- labels unseen in fit
+def test_labels_unseen_in_fit_are_named_with_the_known_ones():
+    enc = TargetConverter().fit([["joy"], ["anger"]])
+    message = ("y has labels not seen during fit: ['fear']; the estimator knows ['anger', "
+               "'joy'] and can only be scored on those. To know labels that the y of fit "
+               "lacks (a fold of a cross-validation), fit with label_names listing every "
+               "label.")
+    with pytest.raises(ValueError, match=re.escape(message) + "$"):
+        enc.transform([["joy"], ["fear"]])
+    ids = TargetConverter().fit([0, 1, 0])
+    message = ("y has labels not seen during fit: [7]; the estimator knows [0, 1] and can "
+               "only be scored on those.")
+    with pytest.raises(ValueError, match=re.escape(message) + "$"):
+        ids.transform(np.array([0, 7]))

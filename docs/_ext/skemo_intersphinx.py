@@ -75,6 +75,7 @@ TARGETS = {
         "sklearn.base.ClassifierMixin": ("class", None),
         "sklearn.base.clone": ("function", None),
         "sklearn.cluster.KMeans": ("class", None),
+        "sklearn.compose.ColumnTransformer": ("class", None),
         "sklearn.metrics.ConfusionMatrixDisplay": ("class", None),
         "sklearn.metrics.ConfusionMatrixDisplay.from_predictions":
             ("method", "sklearn.metrics.ConfusionMatrixDisplay"),

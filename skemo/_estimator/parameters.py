@@ -51,7 +51,10 @@ class ParameterChecksMixin:
 
     def get_params(self, deep=True, **kwargs):
         params = super().get_params(deep=deep, **kwargs)
+        # skorch takes every attribute not ending in "_" for a parameter; these two are
+        # its own bookkeeping and set_output's configuration (which clone copies itself)
         params.pop("_params_to_validate", None)
+        params.pop("_sklearn_output_config", None)
         return params
 
     def _check_parameters(self):

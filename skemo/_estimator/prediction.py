@@ -27,6 +27,7 @@ import torch
 from numpy.typing import ArrayLike
 from sklearn.metrics import f1_score
 from sklearn.utils._param_validation import validate_parameter_constraints
+from sklearn.utils._set_output import _SetOutputMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skemo.calibration import proba_from_scores, scores_from_proba
@@ -157,8 +158,13 @@ def decide(proba, targets, thresholds=None, *, encoded=False):
     return decisions if encoded else targets.inverse_transform(decisions)
 
 
-class PredictionMixin:
-    """Scores and answers of a fitted estimator (see the module docstring)."""
+class PredictionMixin(_SetOutputMixin):
+    """Scores and answers of a fitted estimator (see the module docstring).
+
+    scikit-learn's ``_SetOutputMixin`` gives :meth:`transform` its
+    ``set_output(transform="pandas")``, with the columns named by
+    :meth:`get_feature_names_out`.
+    """
 
     def _predict_texts(self, X, score, *, precision=None, module=None):
         """``score`` of the network's output for every text of ``X``, one row per text.
@@ -267,7 +273,8 @@ class PredictionMixin:
         ``pooling="mean+normalize"`` the default MiniLM gives the embeddings
         of sentence-transformers' ``encode``. With ``freeze_encoder`` they are
         the frozen encoder's, read from the embedding cache where
-        ``cache_dir`` holds them.
+        ``cache_dir`` holds them. :meth:`set_output` makes them a DataFrame
+        with the columns :meth:`get_feature_names_out` names.
 
         Parameters
         ----------
@@ -290,6 +297,66 @@ class PredictionMixin:
         check_is_fitted(self, ["classes_", "module_"])
         return self._predict_texts(X, lambda pooled: pooled.float().cpu().numpy(),
                                    module=self._text_encoder())
+
+    def get_feature_names_out(self, input_features=None):
+        """The names of the columns of :meth:`transform`: ``embedding0``, ``embedding1``, ...
+
+        One name per dimension of the pooled text embeddings, whatever the
+        text column is called, so that ``set_output(transform="pandas")``,
+        :class:`~sklearn.pipeline.Pipeline` and
+        :class:`~sklearn.compose.ColumnTransformer` can name them.
+
+        Parameters
+        ----------
+        input_features : None or array-like of one str, default=None
+            The name of the text column (what ``ColumnTransformer`` passes);
+            it does not change the names.
+
+        Returns
+        -------
+        ndarray of str objects, of shape (hidden_size,)
+
+        Raises
+        ------
+        ValueError
+            If ``input_features`` names more or fewer than one column: the
+            input is one column of texts.
+
+        Examples
+        --------
+        >>> from skemo import FineTunedEmotionClassifier
+        >>> from skemo.datasets import load_goemotions_sample
+        >>> data = load_goemotions_sample()
+        >>> clf = FineTunedEmotionClassifier(max_epochs=0, label_names=data.target_names)
+        >>> clf.fit(data.data[:32], data.target[:32]).get_feature_names_out()[:2]
+        array(['embedding0', 'embedding1'], dtype=object)
+        """
+        check_is_fitted(self, ["classes_", "module_"])
+        if input_features is not None and (isinstance(input_features, str)
+                                           or len(input_features) != 1):
+            raise ValueError(f"input_features must name the one column of texts; got "
+                             f"{input_features!r}.")
+        width = self._text_encoder().hidden_size
+        return np.asarray([f"embedding{i}" for i in range(width)], dtype=object)
+
+    def set_output(self, *, transform=None):
+        """Have :meth:`transform` return a DataFrame, or arrays again.
+
+        scikit-learn's ``set_output``: the DataFrame's columns are named by
+        :meth:`get_feature_names_out`, and its rows take the index of a
+        pandas ``X``. Pipelines and ``ColumnTransformer`` call it on their steps.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            ``"default"``: numpy arrays; ``"pandas"`` or ``"polars"``: a
+            DataFrame of that library; None: leave the setting as it is.
+
+        Returns
+        -------
+        self
+        """
+        return super().set_output(transform=transform)
 
     def decision_thresholds(self, threshold=None):
         """The per-label thresholds ``predict`` applies (multi-label only).

@@ -13,7 +13,6 @@ What the validation split decides at the end (``_finish_fit``) is in
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +37,7 @@ from skemo.utils._class_weights import balanced_label_weights, prior_logits
 from skemo.utils._precision import autocast_dtype
 from skemo.utils._targets import TargetConverter, as_targets
 from skemo.utils._validation import check_texts
+from skemo.utils._warnings import warn_once_per_message
 
 if TYPE_CHECKING:
     from skemo.base import EmotionClassifierBase
@@ -146,13 +146,13 @@ class TrainingMixin:
             self.n_epochs_ = min(AUTO_MAX_EPOCHS,
                                  max(AUTO_MIN_EPOCHS, math.ceil(AUTO_MIN_STEPS / steps)))
         if n_valid and not self.selects_epoch_ and self.n_epochs_ > 1:
-            warnings.warn(
+            warn_once_per_message(  # once, not once per fold of a cross-validation
                 f"{type(self).__name__}: the validation split holds {n_valid} texts, too "
                 f"few to select the best epoch (fewer than {MIN_SELECTION_TEXTS}); the fit "
                 f"trains all {self.n_epochs_} epochs and keeps the last. The split still "
                 "calibrates the probabilities and tunes the thresholds, which stay near "
                 "the pooled ones where a label has few validation positives.",
-                UserWarning, stacklevel=3)
+                stacklevel=3)
 
     def _train(self, texts, Y, **kwargs):
         """skorch's training, re-raising a KeyboardInterrupt that early stopping did not raise."""

@@ -11,6 +11,11 @@ downloaded with :mod:`pooch` (streamed, retried, with a progress bar) and
 checked against their recorded sha256; the GoEmotions sample ships with the
 package. Importing this package does not import scikit-learn or pandas.
 
+Each loader takes the split as its one positional argument
+(``load_emotion("test")``), except :func:`load_goemotions`, which takes the
+label subset and then the split (``load_goemotions("ekman", "dev")``); every
+other argument is keyword-only.
+
 :func:`~skemo.datasets.load_labelled_texts` reads your own labelled texts (CSV, TSV, JSON
 lines or a DataFrame) into the same Bunch.
 

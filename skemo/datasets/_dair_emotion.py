@@ -25,7 +25,7 @@ _FILES = {
 
 @shared_parameters
 def load_emotion(
-    *, split: str = "train", data_home: str | os.PathLike | None = None,
+    split: str = "train", *, data_home: str | os.PathLike | None = None,
     download_if_missing: bool = True, return_X_y: bool = False, as_frame: bool = False,
     labels: Sequence[str] | None = None,
 ) -> Bunch | tuple:

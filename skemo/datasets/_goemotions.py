@@ -57,8 +57,8 @@ def _read_tsv(path, label_set):
 @shared_parameters
 def load_goemotions(
     subset: str = "original",
-    *,
     split: str = "train",
+    *,
     data_home: str | os.PathLike | None = None,
     download_if_missing: bool = True,
     return_X_y: bool = False,
@@ -108,6 +108,11 @@ def load_goemotions(
     >>> ge.target.shape, ge.target_names[4]  # doctest: +SKIP
     ((5426, 7), 'neutral')
     """
+    if subset in SPLITS:  # load_goemotions("train"): the split taken for the subset
+        raise ValueError(f"subset must be one of {', '.join(map(repr, SUBSET_LABEL_SETS))}; "
+                         f"got {subset!r}, a split: the first argument of load_goemotions is "
+                         f"the label subset. Use split={subset!r}, or "
+                         f"load_goemotions('original', {subset!r}).")
     check_option("subset", subset, tuple(SUBSET_LABEL_SETS))
     check_option("split", split, SPLITS)
     label_set = SUBSET_LABEL_SETS[subset]
@@ -129,6 +134,7 @@ def load_goemotions(
 @shared_parameters
 def load_goemotions_sample(
     split: str = "train",
+    *,
     return_X_y: bool = False,
     as_frame: bool = False,
     labels: Sequence[str] | None = None,

@@ -26,7 +26,7 @@ _FILES = {
 
 @shared_parameters
 def load_semeval2018_ec(
-    *, split: str = "train", data_home: str | os.PathLike | None = None,
+    split: str = "train", *, data_home: str | os.PathLike | None = None,
     download_if_missing: bool = True, return_X_y: bool = False, as_frame: bool = False,
     labels: Sequence[str] | None = None,
 ) -> Bunch | tuple:

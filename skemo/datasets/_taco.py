@@ -43,7 +43,7 @@ def _load_taco(folder, label_set, *, split, data_home, download_if_missing, retu
 
 @shared_parameters
 def load_taco_goemotions(
-    *, split: str = "train", data_home: str | os.PathLike | None = None,
+    split: str = "train", *, data_home: str | os.PathLike | None = None,
     download_if_missing: bool = True, return_X_y: bool = False, as_frame: bool = False,
     labels: Sequence[str] | None = None,
 ) -> Bunch | tuple:
@@ -104,7 +104,7 @@ def load_taco_goemotions(
 
 @shared_parameters
 def load_empathetic_dialogues(
-    *, split: str = "train", data_home: str | os.PathLike | None = None,
+    split: str = "train", *, data_home: str | os.PathLike | None = None,
     download_if_missing: bool = True, return_X_y: bool = False, as_frame: bool = False,
     labels: Sequence[str] | None = None,
 ) -> Bunch | tuple:

@@ -13,8 +13,17 @@ warning that it looks like an indicator matrix.
 
 Labels must be of one type (all strings, or all integers), finite, and
 categorical: a float ``y`` whose values are not whole numbers is a regression
-target and is refused. The columns of a pandas DataFrame ``y`` are matched by
-name, at fit and after it.
+target and is refused. A single-label ``y`` needs two classes at least. The
+columns of a pandas DataFrame ``y`` are matched by name, at fit and after it.
+
+``label_names`` means one of two things, by the type of the labels:
+
+- integer labels (an indicator's columns, class ids): ``label_names[i]`` is
+  the name of column or id ``i``;
+- string labels: ``label_names`` is the label set, in the order of the
+  columns (``classes_``). Every label of ``y`` must be in it; a name that
+  no text of ``y`` carries is a label all the same, with a warning (the
+  folds of a cross-validation then share their columns).
 """
 
 import numbers
@@ -22,7 +31,9 @@ import warnings
 from collections.abc import Iterable
 
 import numpy as np
-from sklearn.preprocessing import LabelEncoder, MultiLabelBinarizer
+from sklearn.preprocessing import MultiLabelBinarizer
+
+from skemo.utils._warnings import warn_once_per_message
 
 TARGET_KINDS = ("indicator", "label_lists", "single")
 
@@ -114,6 +125,21 @@ def _check_label_names(label_names):
     return names
 
 
+def _name_ordered_labels(classes, label_names):
+    """The label set ``label_names`` gives string labels ``classes``, in its order.
+
+    Refuses labels of ``y`` that ``label_names`` does not list: they would
+    otherwise be learnt under columns the caller does not expect.
+    """
+    names = [str(name) for name in label_names]
+    unlisted = sorted({str(c) for c in classes.tolist()} - set(names))
+    if unlisted:
+        raise ValueError(f"y has the labels {unlisted}, which label_names {names} does not "
+                         "list; label_names must name every label of y (it sets the "
+                         "columns of predict_proba). Add them, or leave label_names out.")
+    return np.asarray(names)
+
+
 def _named_columns(y):
     """The column names of a DataFrame ``y``, or None for positional columns."""
     if not hasattr(y, "columns"):
@@ -143,7 +169,8 @@ class TargetConverter:
     ----------
     label_names : sequence of str or None
         Human-readable label names: the columns of an indicator matrix, or
-        the names of integer class ids (``label_names[id]``).
+        the names of integer class ids (``label_names[id]``); for string
+        labels, every label, in column order (see the module docstring).
 
     Attributes
     ----------
@@ -198,14 +225,24 @@ class TargetConverter:
                 raise ValueError("every label list of y is empty: there is no label to "
                                  "learn. Give each text the labels it carries.")
             _warn_if_indicator_rows(rows)
-            self._mlb = MultiLabelBinarizer().fit(rows)
-            self.classes_ = self._mlb.classes_
+            classes = MultiLabelBinarizer().fit(rows).classes_
         else:
             values = np.asarray(list(y), dtype=object)
             _check_labels(values, "y")
-            self._le = LabelEncoder().fit(values.tolist())
-            self.classes_ = self._le.classes_
-        if label_names is not None and self.classes_.dtype.kind in "iuf":
+            classes = np.unique(np.asarray(values.tolist()))
+            if len(classes) < 2:
+                raise ValueError(
+                    "y needs samples of at least 2 classes in the data, but the data "
+                    f"contains only one class: {classes.tolist()[0]!r}. To detect one "
+                    "emotion, give label lists instead (e.g. [['joy'], []]).")
+        numeric = _label_type(classes.tolist()[0]) != "str"
+        if label_names is not None and not numeric:
+            classes = _name_ordered_labels(classes, label_names)
+        if self.kind == "label_lists":
+            self._mlb = MultiLabelBinarizer(classes=list(classes)).fit([])
+            classes = self._mlb.classes_
+        self.classes_ = classes
+        if label_names is not None and numeric:
             ids = self.classes_.astype(np.int64)
             if ids.min() < 0 or ids.max() >= len(label_names):
                 raise ValueError(f"y holds the class ids {sorted(set(ids.tolist()))} but "
@@ -225,8 +262,6 @@ class TargetConverter:
         enc.label_names_ = list(label_names)
         if kind == "label_lists":
             enc._mlb = MultiLabelBinarizer(classes=enc.classes_).fit([])
-        elif kind == "single":
-            enc._le = LabelEncoder().fit(enc.classes_)
         return enc
 
     def _indicator(self, y):
@@ -274,18 +309,26 @@ class TargetConverter:
             return Y if order is None else Y[:, order]
         if kind == "label_lists":
             rows = [list(row) for row in y]
-            known = set(self.classes_.tolist())
-            unknown = sorted({str(v) for row in rows for v in row if v not in known})
-            if unknown:
-                raise ValueError(f"y contains labels not seen during fit: {unknown}.")
+            self._refuse_unseen([v for row in rows for v in row])
             return self._mlb.transform(rows).astype(np.float32)
         values = list(y)
         _check_labels(values, "y")
-        known = set(self.classes_.tolist())
-        unknown = sorted({str(v) for v in values if v not in known})
-        if unknown:
-            raise ValueError(f"y contains labels not seen during fit: {unknown}.")
-        return self._le.transform(values).astype(np.int64)
+        self._refuse_unseen(values)
+        column = {c: j for j, c in enumerate(self.classes_.tolist())}
+        return np.array([column[v] for v in values], dtype=np.int64)
+
+    def _refuse_unseen(self, values):
+        """Raise naming the labels in ``values`` that are not ``classes_``."""
+        known = self.classes_.tolist()
+        unseen = set(values) - set(known)
+        if not unseen:
+            return
+        unseen = sorted((v.item() if isinstance(v, np.generic) else v for v in unseen), key=str)
+        hint = ("" if _label_type(known[0]) != "str" else " To know labels that the y of "
+                "fit lacks (a fold of a cross-validation), fit with label_names listing "
+                "every label.")
+        raise ValueError(f"y has labels not seen during fit: {unseen}; the estimator knows "
+                         f"{known} and can only be scored on those.{hint}")
 
     def inverse_transform(self, Y):
         """Turn encoded predictions back into the kind of ``y`` seen at fit."""
@@ -293,33 +336,40 @@ class TargetConverter:
             return np.asarray(Y, dtype=np.int64)
         if self.kind == "label_lists":
             return [list(row) for row in self._mlb.inverse_transform(np.asarray(Y))]
-        return self._le.inverse_transform(np.asarray(Y))
+        return self.classes_[np.asarray(Y, dtype=np.int64)]
 
     def check_label_support(self, Y, *, require_positives):
         """Warn or raise about labels that never or always occur in encoded ``Y``.
+
+        Single-label, a class never occurs when ``label_names`` names it and
+        ``y`` has no text of it. Each warning shows once per message
+        (``skemo.utils._warnings``), not once per fold of a cross-validation.
 
         Parameters
         ----------
         Y : ndarray
             Encoded targets from :meth:`transform`.
         require_positives : bool
-            Raise (instead of warning) for a label with no positive example;
-            class weights need at least one.
+            Raise (instead of warning) for a label with no positive example
+            (multi-label); its class weight needs at least one.
         """
-        if not self.multilabel:
-            return
-        counts = Y.sum(axis=0)
+        if self.multilabel:
+            counts = Y.sum(axis=0)
+            always = [self.label_names_[j] for j in np.flatnonzero(counts == len(Y))]
+        else:  # classes named by label_names that y lacks
+            counts = np.bincount(Y, minlength=len(self.classes_))
+            always = []
         never = [self.label_names_[j] for j in np.flatnonzero(counts == 0)]
-        always = [self.label_names_[j] for j in np.flatnonzero(counts == len(Y))]
+        # stacklevel 4: the caller of fit (fit -> _prepare_fit_data -> this method)
         if never:
             msg = f"label(s) {never} have no positive example in y"
-            if require_positives:
+            if require_positives and self.multilabel:
                 raise ValueError(msg + "; class_weight='balanced' needs at least one "
                                  "positive per label. Drop those columns or use "
                                  "class_weight=None.")
-            warnings.warn(msg + "; the model can only learn to never predict them.",
-                          UserWarning, stacklevel=3)
+            warn_once_per_message(msg + "; the model can only learn to never predict "
+                                  "them.", stacklevel=4)
         if always:
-            warnings.warn(f"label(s) {always} are positive for every text in y; the "
-                          "model can only learn to always predict them.", UserWarning,
-                          stacklevel=3)
+            warn_once_per_message(f"label(s) {always} are positive for every text in y; "
+                                  "the model can only learn to always predict them.",
+                                  stacklevel=4)
