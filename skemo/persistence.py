@@ -40,7 +40,7 @@ What loading trusts
   whose default is code (a class or function: ``module``, ``criterion``,
   ``optimizer``...) found in a file is refused.
 - An ``encoder/config.json`` or tokenizer that names custom code
-  (``auto_map``) is refused (:func:`skemo.nn.encoder.check_source`).
+  (``auto_map``) is refused (:func:`skemo.nn.check_source`).
 
 Saving never deletes files it did not write: a directory is replaced only
 when it holds a skemo save and nothing else (the files its ``skemo.json``
@@ -398,12 +398,18 @@ def save_estimator(est, path, *, card=None, extra_files=None):
     est : skemo estimator, fitted
     path : str or path-like
         Created if missing; a previous save there is replaced as a whole. A
-        non-empty directory that is not a skemo save is refused.
+        non-empty directory that is not a skemo save, or a save beside which
+        lie files skemo did not write, is refused (nothing is deleted).
     card : dict or None, default=None
         Keyword arguments of :func:`skemo.model_card.model_card`.
     extra_files : callable or None, default=None
         Writes further files into the new save's directory (a checkpoint's
         training state), before it is swapped in.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is a file, or a directory holding files skemo did not write.
 
     Examples
     --------

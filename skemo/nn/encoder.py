@@ -118,7 +118,7 @@ def check_source(source, what, trust_remote_code=False):
     ----------
     source : str or path-like
         A local directory or a Hub name (read from the cache when
-        ``HF_HUB_OFFLINE=1``), as resolved by :func:`resolve_encoder`.
+        ``HF_HUB_OFFLINE=1``), as resolved by :func:`~skemo.nn.resolve_encoder`.
     what : {"encoder", "tokenizer"}
         What is loaded from it, for the message and for which files to read.
     trust_remote_code : bool or None, default=False
@@ -170,7 +170,7 @@ def load_backbone(encoder, trust_remote_code=False):
         What to load; a config builds a randomly initialised model.
     trust_remote_code : bool, default=False
         Whether a checkpoint may name code of its own (``auto_map``) to be
-        run; see :func:`check_source`.
+        run; see :func:`~skemo.nn.check_source`.
 
     Returns
     -------
@@ -216,7 +216,7 @@ def load_tokenizer(encoder, tokenizer=None, trust_remote_code=False):
     tokenizer : str, path-like or None
     trust_remote_code : bool, default=False
         Whether the tokenizer may name code of its own (``auto_map``) to be
-        run; see :func:`check_source`.
+        run; see :func:`~skemo.nn.check_source`.
 
     Returns
     -------

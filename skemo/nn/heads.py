@@ -103,7 +103,7 @@ def load_checkpoint_mlm_head(encoder, head, trust_remote_code=False):
     head : MaskedLMHead
     trust_remote_code : bool, default=False
         Whether the checkpoint may name code of its own to be run (see
-        :func:`~skemo.nn.encoder.check_source`).
+        :func:`~skemo.nn.check_source`).
 
     Returns
     -------
