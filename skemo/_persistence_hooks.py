@@ -22,10 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from skemo.nn.encoder import check_source
 from skemo.persistence import (
+    check_weight_files,
     device_for,
     is_hub_id,
     load_weights,
+    loadable_params,
     read_metadata,
     recover_directory,
     resolve_estimator_class,
@@ -200,10 +203,13 @@ class PretrainedMixin:
 
         directory = Path(directory)
         meta = read_metadata(directory)
-        params = dict(meta["params"])
+        params = loadable_params(cls, meta, directory / "skemo.json")
         params["device"] = device_for(params.get("device", "auto"), device)
+        # No code from a save: a config or tokenizer naming some (auto_map) is refused.
+        check_source(directory / "encoder", "encoder", trust_remote_code=None)
+        check_source(directory / "tokenizer", "tokenizer", trust_remote_code=None)
         # An encoder given as a config object is not JSON: the saved config stands in.
-        config = AutoConfig.from_pretrained(directory / "encoder")
+        config = AutoConfig.from_pretrained(directory / "encoder", trust_remote_code=False)
         try:
             est = cls(**{"encoder": config, **params})
         except TypeError as error:
@@ -211,7 +217,7 @@ class PretrainedMixin:
                              f"does not take ({error}).") from error
         est._check_saved_precision()
         est._restore_fitted_state(directory, meta, encoder=config,
-                                  tokenizer=str(directory / "tokenizer"),
+                                  tokenizer=directory / "tokenizer",
                                   pooling=meta["pooling"])
         return est
 
@@ -276,8 +282,10 @@ class PretrainedMixin:
         ------
         ValueError
             If this estimator is initialised with other labels than the save's,
-            or the weights do not fit the network.
+            a weight file differs from the sha256 the save records, or the
+            weights do not fit the network.
         """
+        check_weight_files(directory, meta)
         target = meta["target"]
         if not self.initialized_:
             converter = TargetConverter.from_state(target["kind"], target["classes"],

@@ -205,6 +205,13 @@ class EmotionClassifierBase(RegisteredMethod, PredictionMixin, TrainingMixin, He
         text's token ids, so that fits sharing texts -- the folds and
         parameter points of a grid search -- encode each text only once.
         Unused without ``freeze_encoder``.
+    trust_remote_code : bool, default=False
+        Let an ``encoder`` or ``tokenizer`` checkpoint run Python code of its
+        own: one whose ``config.json`` or ``tokenizer_config.json`` names
+        classes in its ``auto_map`` (``transformers``' ``trust_remote_code``).
+        False refuses such a checkpoint with a ``ValueError`` before any of its
+        code is imported. Read that code before setting True. Never taken
+        from a saved model (:func:`skemo.load` runs no code from files).
     device : str or None, default="auto"
         ``"auto"`` (or None) uses CUDA when available, else the CPU.
     precision : {"auto", "fp32", "bf16", "fp16", "int8"}, default="auto"
@@ -302,6 +309,7 @@ class EmotionClassifierBase(RegisteredMethod, PredictionMixin, TrainingMixin, He
         lora_dropout: float = 0.05,
         freeze_encoder: bool = False,
         cache_dir: str | os.PathLike | None = None,
+        trust_remote_code: bool = False,
         device: str | None = "auto",
         precision: str = "auto",
         random_state: int | np.random.RandomState | None = None,
@@ -327,6 +335,7 @@ class EmotionClassifierBase(RegisteredMethod, PredictionMixin, TrainingMixin, He
         self.lora_dropout = lora_dropout
         self.freeze_encoder = freeze_encoder
         self.cache_dir = cache_dir
+        self.trust_remote_code = trust_remote_code
         self.precision = precision
         self.random_state = random_state
         kwargs.setdefault("module", type(self).module)

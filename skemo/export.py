@@ -8,20 +8,23 @@ Two targets:
   ``transformers.pipeline("text-classification")`` load, with ``id2label``
   and ``problem_type="multi_label_classification"``, giving skemo's
   probabilities. transformers' own ``*ForSequenceClassification`` classes
-  classify from the pooler (a dense layer and tanh over the first token), not
-  from skemo's pooling (the mean of the token states for MiniLM), so they
-  cannot express the model: the checkpoint ships its model class as code
-  (``modeling_skemo.py``, a 50-line subclass of ``PreTrainedModel`` that
-  pools as skemo does), named in ``config.json``'s ``auto_map``. Loading it
-  therefore needs ``trust_remote_code=True``; the code is plain and short,
-  to be read before trusting it. LoRA adapters are merged into the weights.
+  classify through a head of their own (BERT's: a dense layer and tanh over
+  the first token), not from skemo's pooling (the raw first token, or the
+  mean of the token states for MiniLM), so none can express the model: the
+  checkpoint ships its model and config classes as code
+  (``modeling_skemo.py``, a 70-line file that pools as skemo does), named in
+  ``config.json``'s ``auto_map``, under ``model_type="skemo"``, which
+  transformers does not know. Loading it therefore needs
+  ``trust_remote_code=True``; without it every loader refuses (an error
+  that asks for ``trust_remote_code=True``) rather than building one of its
+  own classes with random weights. The code is plain and short, to be read
+  before trusting it. LoRA adapters are merged into the weights.
 - :func:`export_onnx`: every estimator's scoring path (token ids and
   attention mask in, label probabilities out) as an ONNX graph, with the
   tokenizer and labels beside it; :class:`ONNXEmotionClassifier` predicts
   from that directory with ``onnxruntime``.
 """
 
-import copy
 import json
 from pathlib import Path
 
@@ -37,9 +40,8 @@ _MODELING_CODE = '''"""An encoder, skemo's pooling, a linear layer (written by s
 
 import torch
 from torch import nn
-from transformers import AutoModel, PreTrainedModel
+from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
-from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
 
 def pool(hidden, attention_mask, mode):
@@ -60,16 +62,28 @@ def pool(hidden, attention_mask, mode):
     return nn.functional.normalize(pooled, p=2, dim=-1) if normalize else pooled
 
 
+class SkemoConfig(PretrainedConfig):
+    """The labels, ``skemo_pooling``, and the encoder's own config (``skemo_encoder``)."""
+
+    model_type = "skemo"
+
+    def __init__(self, skemo_encoder=None, skemo_pooling="mean", **kwargs):
+        self.skemo_encoder = dict(skemo_encoder or {})
+        self.skemo_pooling = skemo_pooling
+        super().__init__(**kwargs)
+
+
 class SkemoForSequenceClassification(PreTrainedModel):
     """``config.skemo_pooling`` pooling of the encoder's token states, then a linear layer."""
 
-    config_class = CONFIG_MAPPING["{model_type}"]
+    config_class = SkemoConfig
     base_model_prefix = "encoder"
 
     def __init__(self, config):
         super().__init__(config)
-        self.encoder = AutoModel.from_config(config)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        encoder = dict(config.skemo_encoder)
+        self.encoder = AutoModel.from_config(AutoConfig.for_model(**encoder))
+        self.classifier = nn.Linear(self.encoder.config.hidden_size, config.num_labels)
         self.post_init()
 
     def forward(self, input_ids=None, attention_mask=None, labels=None, **kwargs):
@@ -86,6 +100,10 @@ class SkemoForSequenceClassification(PreTrainedModel):
                 loss = nn.functional.cross_entropy(logits, labels)
         return SequenceClassifierOutput(loss=loss, logits=logits)
 '''
+#: What ``config.json`` of an exported checkpoint names, for transformers' Auto classes.
+_AUTO_MAP = {"AutoConfig": "modeling_skemo.SkemoConfig",
+             "AutoModelForSequenceClassification":
+             "modeling_skemo.SkemoForSequenceClassification"}
 
 
 def export_transformers(est, directory):
@@ -102,9 +120,11 @@ def export_transformers(est, directory):
     Returns
     -------
     pathlib.Path
-        ``directory``, holding ``config.json`` (``id2label``, ``problem_type``,
-        ``auto_map``, ``skemo_pooling``), ``model.safetensors``, the tokenizer
-        and ``modeling_skemo.py``.
+        ``directory``, holding ``config.json`` (``model_type="skemo"``,
+        ``id2label``, ``problem_type``, ``auto_map``, ``skemo_pooling`` and
+        the encoder's config as ``skemo_encoder``), ``model.safetensors``, the
+        tokenizer and ``modeling_skemo.py``. It loads only with
+        ``trust_remote_code=True``.
 
     Raises
     ------
@@ -134,17 +154,19 @@ def export_transformers(est, directory):
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     backbone = exportable_copy(est.module_.encoder).backbone  # LoRA merged in
-    config = copy.deepcopy(backbone.config)
     names = list(est.label_names_)
-    config.id2label = dict(enumerate(names))
-    config.label2id = {name: i for i, name in enumerate(names)}
-    config.problem_type = ("multi_label_classification" if est.multilabel_
-                           else "single_label_classification")
-    config.skemo_pooling = est.module_.encoder.pooling
-    config.architectures = ["SkemoForSequenceClassification"]
-    config.auto_map = {"AutoModelForSequenceClassification":
-                       "modeling_skemo.SkemoForSequenceClassification"}
-    config.save_pretrained(directory)
+    config = {
+        "model_type": "skemo",
+        "architectures": ["SkemoForSequenceClassification"],
+        "auto_map": _AUTO_MAP,
+        "id2label": {str(i): name for i, name in enumerate(names)},
+        "label2id": {name: i for i, name in enumerate(names)},
+        "problem_type": ("multi_label_classification" if est.multilabel_
+                         else "single_label_classification"),
+        "skemo_pooling": est.module_.encoder.pooling,
+        "skemo_encoder": backbone.config.to_dict(),
+    }
+    (directory / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     state = {f"encoder.{key}": value.contiguous()
              for key, value in backbone.state_dict().items()}
     head = est.module_.head
@@ -154,8 +176,7 @@ def export_transformers(est, directory):
                                   * scale[:, None]).contiguous()
     state["classifier.bias"] = (head.bias.detach().cpu().float() * scale).contiguous()
     save_file(state, str(directory / "model.safetensors"), metadata={"format": "pt"})
-    (directory / _MODELING_FILE).write_text(
-        _MODELING_CODE.replace("{model_type}", config.model_type), encoding="utf-8")
+    (directory / _MODELING_FILE).write_text(_MODELING_CODE, encoding="utf-8")
     est.tokenizer_.save_pretrained(directory)
     return directory
 
@@ -287,6 +308,7 @@ class ONNXEmotionClassifier:
     def __init__(self, directory, providers=None):
         from transformers import AutoTokenizer
 
+        from skemo.nn.encoder import check_source
         from skemo.utils._onnx import session
         from skemo.utils._targets import TargetConverter
 
@@ -305,7 +327,9 @@ class ONNXEmotionClassifier:
                                      "classes": names, "label_names": names})
         self.target_encoder_ = TargetConverter.from_state(
             target["kind"], target["classes"], target["label_names"])
-        self.tokenizer_ = AutoTokenizer.from_pretrained(directory / "tokenizer")
+        check_source(directory / "tokenizer", "tokenizer", trust_remote_code=None)
+        self.tokenizer_ = AutoTokenizer.from_pretrained(directory / "tokenizer",
+                                                        trust_remote_code=False)
         self.session_ = session(directory / _ONNX_FILE, providers)
 
     def predict_proba(self, X):

@@ -33,7 +33,13 @@ from pathlib import Path
 from skemo.base import EmotionClassifierBase
 from skemo.model_card import write_model_card
 from skemo.nn.encoder import DEFAULT_ENCODER, load_backbone
-from skemo.persistence import is_hub_id, read_metadata, resolve_model_path
+from skemo.persistence import (
+    is_hub_id,
+    loadable_params,
+    read_metadata,
+    resolve_model_path,
+    write_manifest,
+)
 from skemo.utils._package_data import DATA_DIR
 
 __all__ = ["PRETRAINED_MODELS", "from_pretrained", "is_hub_id", "load", "load_bundled",
@@ -213,7 +219,8 @@ def load_bundled(folder, *, device=None, merge_adapters=True):
     folder = Path(folder)
     meta = read_metadata(folder)
     klass = EmotionClassifierBase._load_class(meta["class"])
-    est = klass(**{**meta["params"], "device": device or "auto"})
+    params = loadable_params(klass, meta, folder / _BUNDLED_META)
+    est = klass(**{**params, "device": device or "auto"})
 
     def load_trained_weights(module):
         state = {key: value.float()
@@ -316,4 +323,5 @@ def package_pretrained(est, name, *, directory=None, datasets=None, metrics=None
                      model_id=f"skemo:{name}",
                      load_code=f'import skemo\n\nclf = skemo.pretrained("{name}")')
     shutil.rmtree(folder / "__pycache__", ignore_errors=True)
+    write_manifest(folder)  # the sha256 of the weights, which loading checks
     return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())

@@ -13,6 +13,11 @@ A saved estimator is a directory:
 - ``model.safetensors``: every weight of the trained network;
 - ``README.md``: the model card (:mod:`skemo.model_card`), for the Hub.
 
+``skemo.json`` also lists every file of the save (``files``) and the sha256
+of every weight file (``sha256``: ``model.safetensors``, and a checkpoint's
+training state), written once the rest of the save is complete
+(:func:`write_manifest`).
+
 The estimator class is stored as ``module:qualname`` (format 3; formats 1
 and 2 stored the bare class name of a skemo estimator, which still loads),
 so a method defined in any importable package saves and loads. Loading
@@ -21,6 +26,25 @@ imports that module and accepts only a subclass of
 safetensors only, so it never executes code from the file. (``joblib``/pickle
 files of estimators also work, but must only be loaded from trusted sources:
 unpickling can run arbitrary code.)
+
+What loading trusts
+-------------------
+- Weight files are checked against the sha256 that ``skemo.json`` records
+  (:func:`check_weight_files`); a mismatch is refused, naming the file.
+  Saves written before the hashes were recorded load unchecked.
+- Every parameter is checked against the class's ``_parameter_constraints``,
+  and the fitted thresholds and temperatures against their ranges
+  (:func:`loadable_params`, :func:`read_metadata`).
+- Parameters that load code or name paths (:data:`NOT_LOADED`) are never
+  taken from a file: the loaded estimator has their defaults. A parameter
+  whose default is code (a class or function: ``module``, ``criterion``,
+  ``optimizer``...) found in a file is refused.
+- An ``encoder/config.json`` or tokenizer that names custom code
+  (``auto_map``) is refused (:func:`skemo.nn.check_source`).
+
+Saving never deletes files it did not write: a directory is replaced only
+when it holds a skemo save and nothing else (the files its ``skemo.json``
+lists, or, for saves written before that list, the files skemo writes).
 
 This module is the format: what a save holds and how it is written and
 read. Estimators save and load themselves through it, with the hooks
@@ -68,6 +92,17 @@ _FILES = ("skemo.json", "encoder/config.json", "model.safetensors")
 #: Parameters that never change what a fitted model computes, so are not warned about
 #: when they cannot be saved.
 _TRAINING_ONLY = ("callbacks",)
+#: Parameters never taken from a file, as they load code or read and write paths: a
+#: loaded estimator has their defaults (set them again before fitting it anew).
+NOT_LOADED = ("torch_load_kwargs", "checkpoint_dir", "cache_dir", "trust_remote_code",
+              "callbacks")
+#: Files holding weights or optimiser state, whose sha256 a save records.
+_WEIGHT_SUFFIXES = (".safetensors", ".pt")
+#: The files of saves written before ``skemo.json`` listed them (glob patterns): a save's,
+#: and a ``last`` checkpoint's training state.
+_LEGACY_FILES = ("skemo.json", "model.safetensors", "README.md", "encoder/*", "tokenizer/*",
+                 "optimizer.pt", "history.json", "training_state.json",
+                 "callback-*.safetensors")
 
 
 # ------------------------------------------------------------------ atomic writes
@@ -228,6 +263,15 @@ def _constructor_names(est):
     return names
 
 
+def _default_params(klass, required):
+    """``get_params`` of ``klass`` built with defaults, ``required(name)`` giving the rest."""
+    given = {p.name: required(p.name)
+             for p in inspect.signature(klass.__init__).parameters.values()
+             if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+             and p.name != "self"}
+    return klass(**given).get_params(deep=False)
+
+
 def saved_params(est):
     """Every parameter of ``est`` that JSON can hold, and the names of those it cannot.
 
@@ -253,11 +297,7 @@ def saved_params(est):
     """
     all_params = est.get_params(deep=False)
     names = _constructor_names(est) + [n for n in all_params if n not in _constructor_names(est)]
-    required = {p.name: getattr(est, p.name)
-                for p in inspect.signature(type(est).__init__).parameters.values()
-                if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-                and p.name != "self"}
-    defaults = type(est)(**required).get_params(deep=False)
+    defaults = _default_params(type(est), lambda name: getattr(est, name))
     params, dropped = {}, []
     for name in names:
         if name.startswith("callbacks__"):
@@ -358,12 +398,18 @@ def save_estimator(est, path, *, card=None, extra_files=None):
     est : skemo estimator, fitted
     path : str or path-like
         Created if missing; a previous save there is replaced as a whole. A
-        non-empty directory that is not a skemo save is refused.
+        non-empty directory that is not a skemo save, or a save beside which
+        lie files skemo did not write, is refused (nothing is deleted).
     card : dict or None, default=None
         Keyword arguments of :func:`skemo.model_card.model_card`.
     extra_files : callable or None, default=None
         Writes further files into the new save's directory (a checkpoint's
         training state), before it is swapped in.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is a file, or a directory holding files skemo did not write.
 
     Examples
     --------
@@ -381,18 +427,79 @@ def save_estimator(est, path, *, card=None, extra_files=None):
         est._save_pretrained(tmp, **(card or {}))
         if extra_files is not None:
             extra_files(tmp)
+        write_manifest(tmp)
 
     write_directory_atomically(path, write, check=_refuse_to_replace)
 
 
+def _sha256(file):
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(file, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _relative_files(path):
+    """The files under directory ``path``, as sorted POSIX paths relative to it."""
+    return sorted(f.relative_to(path).as_posix() for f in path.rglob("*") if f.is_file())
+
+
+def write_manifest(path):
+    """Record in ``path/skemo.json`` the files of the save and the sha256 of its weights.
+
+    Called once every file of the save is written: ``files`` lists them (what
+    a later save may replace), ``sha256`` maps each weight file
+    (``*.safetensors``, ``*.pt``) to its hash (what loading checks, see
+    :func:`check_weight_files`).
+
+    Parameters
+    ----------
+    path : path-like
+        A directory holding a complete save.
+    """
+    path = Path(path)
+    meta = json.loads((path / "skemo.json").read_text())
+    files = [name for name in _relative_files(path) if name != "skemo.json"]
+    meta["files"] = files
+    meta["sha256"] = {name: _sha256(path / name) for name in files
+                      if name.endswith(_WEIGHT_SUFFIXES)}
+    (path / "skemo.json").write_text(json.dumps(meta, indent=2))
+
+
 def _refuse_to_replace(path):
-    """Raise if ``path`` is a file, or a non-empty directory that is not a skemo save."""
+    """Raise if ``path`` is a file, or a non-empty directory holding files skemo did not write.
+
+    The files of a save are those its ``skemo.json`` lists; saves written
+    before that list have those of :data:`_LEGACY_FILES`.
+    """
+    import fnmatch
+
     if path.is_file():
         raise ValueError(f"cannot save to {path}: it is a file; give a directory path.")
-    if path.is_dir() and any(path.iterdir()) and not (path / "skemo.json").is_file():
+    if not path.is_dir() or not any(path.iterdir()):
+        return
+    if not (path / "skemo.json").is_file():
         raise ValueError(f"cannot save to {path}: the directory holds files that are not "
                          "a skemo save, which saving would delete; give a new or empty "
                          "directory.")
+    try:
+        listed = json.loads((path / "skemo.json").read_text()).get("files")
+    except (ValueError, OSError, AttributeError):
+        listed = None
+    if isinstance(listed, list):
+        owned = {"skemo.json", *map(str, listed)}
+        foreign = [name for name in _relative_files(path) if name not in owned]
+    else:
+        foreign = [name for name in _relative_files(path)
+                   if not any(fnmatch.fnmatchcase(name, pattern) for pattern in _LEGACY_FILES)]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise ValueError(f"cannot save to {path}: it holds files skemo did not write "
+                         f"({shown}), which replacing the save there would delete; move "
+                         "them out of it, or save to another directory.")
 
 
 # ------------------------------------------------------------------ load
@@ -422,7 +529,137 @@ def read_metadata(path):
     for key in ("kind", "classes", "label_names"):
         if key not in meta["target"]:
             raise ValueError(f"{file} is corrupt: the key 'target.{key}' is missing.")
+    _check_fitted_values(meta, file)
+    _check_manifest(meta, file)
     return meta
+
+
+def _numbers(values):
+    """``values`` as a float array if it is a list of real numbers, else None."""
+    if not isinstance(values, list) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return None
+    return np.asarray(values, dtype=np.float64)
+
+
+def _check_fitted_values(meta, file):
+    """Thresholds in [0, 1] and positive finite temperatures, one per label, or a ValueError."""
+    classes = meta["target"]["classes"]
+    n_labels = len(classes) if isinstance(classes, list) else None
+    checks = {"thresholds": ("one number in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
+              "temperatures": ("one positive number", lambda a: np.isfinite(a) & (a > 0))}
+    for key, (what, valid) in checks.items():
+        values = meta.get(key)
+        if values is None:
+            continue
+        array = _numbers(values)
+        if array is None or len(array) != n_labels or not valid(array).all():
+            raise ValueError(f"{file} is corrupt: {key!r} must hold {what} per label "
+                             f"({n_labels} labels); it holds {values!r}.")
+
+
+def _check_manifest(meta, file):
+    """``files`` a list of names and ``sha256`` hex digests of files inside the save."""
+    files, hashes = meta.get("files"), meta.get("sha256")
+    if files is not None and not (isinstance(files, list)
+                                  and all(isinstance(f, str) for f in files)):
+        raise ValueError(f"{file} is corrupt: 'files' is not a list of file names.")
+    if hashes is None:
+        return
+    if not isinstance(hashes, dict):
+        raise ValueError(f"{file} is corrupt: 'sha256' is a {type(hashes).__name__}.")
+    for name, digest in hashes.items():
+        parts = Path(name).parts
+        if Path(name).is_absolute() or ".." in parts or not parts:
+            raise ValueError(f"{file} is corrupt: 'sha256' names {name!r}, which is not a "
+                             "file of the save.")
+        if not (isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)):
+            raise ValueError(f"{file} is corrupt: the sha256 of {name!r} is {digest!r}.")
+
+
+def check_weight_files(path, meta):
+    """Check the weight files of the save in ``path`` against the sha256 ``meta`` records.
+
+    Saves written before the hashes were recorded (no ``sha256`` key) pass unchecked.
+
+    Parameters
+    ----------
+    path : path-like
+        The save's directory.
+    meta : dict
+        Its ``skemo.json`` (:func:`read_metadata`).
+
+    Raises
+    ------
+    ValueError
+        Naming the first file that is missing or whose sha256 differs.
+    """
+    path = Path(path)
+    for name, digest in (meta.get("sha256") or {}).items():
+        file = path / name
+        if not file.is_file():
+            raise ValueError(f"{file} is missing; {path / 'skemo.json'} records its sha256.")
+        if _sha256(file) != digest:
+            raise ValueError(f"{file} does not match the sha256 recorded in "
+                             f"{path / 'skemo.json'}: it was changed or damaged after it "
+                             "was saved; refusing to load it.")
+
+
+def loadable_params(klass, meta, file):
+    """The parameters of ``meta`` (a ``skemo.json``) that ``klass`` is built with on loading.
+
+    The parameters of :data:`NOT_LOADED` are left out (their defaults apply),
+    as are the settings of callbacks; the others are checked against
+    ``klass._parameter_constraints``.
+
+    Parameters
+    ----------
+    klass : type
+        The estimator class the save names.
+    meta : dict
+        The save's metadata (:func:`read_metadata`).
+    file : path-like
+        The ``skemo.json`` it was read from, for the messages.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        If a parameter names code (its default is a class or function, such
+        as ``module`` or ``optimizer``), or breaks its constraint.
+
+    Examples
+    --------
+    >>> from skemo import FineTunedEmotionClassifier
+    >>> from skemo.persistence import loadable_params
+    >>> meta = {"params": {"max_length": 64, "checkpoint_dir": "/etc"}}
+    >>> loadable_params(FineTunedEmotionClassifier, meta, "skemo.json")
+    {'max_length': 64}
+    """
+    from sklearn.utils._param_validation import (
+        InvalidParameterError,
+        validate_parameter_constraints,
+    )
+
+    params = {name: value for name, value in meta["params"].items()
+              if name not in NOT_LOADED and not name.startswith("callbacks__")}
+    defaults = _default_params(klass, lambda name: params.get(name))
+    for name in params:
+        default = defaults.get(name)
+        if isinstance(default, type) or callable(default):
+            raise ValueError(f"{file} is corrupt: {name!r} names code (a class or function), "
+                             "which skemo never takes from a file.")
+    constraints = getattr(klass, "_parameter_constraints", {})
+    try:
+        validate_parameter_constraints(
+            {name: rule for name, rule in constraints.items() if name in params},
+            params, caller_name=klass.__name__)
+    except InvalidParameterError as error:
+        raise ValueError(f"{file} is corrupt: {error}") from error
+    return params
 
 
 

@@ -76,8 +76,10 @@ def test_transformers_pipeline_gives_skemo_probabilities(extra, multilabel_data,
     config = json.loads((path / "config.json").read_text())
     assert config["problem_type"] == "multi_label_classification"
     assert config["id2label"] == {str(i): name for i, name in enumerate(LABELS)}
-    assert config["auto_map"]["AutoModelForSequenceClassification"] == (
-        "modeling_skemo.SkemoForSequenceClassification")
+    assert config["model_type"] == "skemo"  # no class of transformers' own: code or nothing
+    assert config["auto_map"] == {
+        "AutoConfig": "modeling_skemo.SkemoConfig",
+        "AutoModelForSequenceClassification": "modeling_skemo.SkemoForSequenceClassification"}
     model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=True)
     assert type(model).__name__ == "SkemoForSequenceClassification"
     classify = pipeline("text-classification", model=str(path), trust_remote_code=True,
@@ -86,6 +88,25 @@ def test_transformers_pipeline_gives_skemo_probabilities(extra, multilabel_data,
     proba = np.array([[next(d["score"] for d in row if d["label"] == name) for name in names]
                       for row in rows])
     np.testing.assert_allclose(proba, clf.predict_proba(texts), atol=1e-5, rtol=0)
+
+
+def test_transformers_export_does_not_load_without_its_code(multilabel_data, tmp_path,
+                                                           monkeypatch):
+    from transformers import (
+        AutoConfig,
+        AutoModelForSequenceClassification,
+        dynamic_module_utils,
+        pipeline,
+    )
+
+    monkeypatch.setattr(dynamic_module_utils, "TIME_OUT_REMOTE_CODE", 0)  # never prompt
+    X, Y, names = multilabel_data
+    clf = FineTunedEmotionClassifier(**tiny_params(label_names=names, max_epochs=1))
+    path = export_transformers(clf.fit(X, Y), tmp_path / "hf")
+    for load in (AutoConfig.from_pretrained, AutoModelForSequenceClassification.from_pretrained,
+                 lambda path: pipeline("text-classification", model=str(path))):
+        with pytest.raises(ValueError, match=r"trust_remote_code=True"):
+            load(path)
 
 
 def test_transformers_export_refuses_other_methods(multilabel_data, tmp_path):

@@ -52,6 +52,11 @@ def test_truncated_weights_are_refused(saved, tmp_path):
     copy = copy_save(path, tmp_path / "copy")
     data = (copy / "model.safetensors").read_bytes()
     (copy / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="model.safetensors does not match the sha256"):
+        skemo.load(copy)
+    meta = json.loads((copy / "skemo.json").read_text())
+    del meta["sha256"]  # as saves before the hashes were recorded
+    (copy / "skemo.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="truncated or mismatched"):
         skemo.load(copy)
 
@@ -61,6 +66,9 @@ def test_mismatched_label_count_is_refused(saved, tmp_path):
     meta = json.loads((path / "skemo.json").read_text())
     meta["target"]["classes"].append("extra")
     meta["target"]["label_names"].append("extra")
+    for key in ("thresholds", "temperatures"):
+        if meta[key] is not None:
+            meta[key].append(meta[key][-1])
     copy = copy_save(path, tmp_path / "bad")
     (copy / "skemo.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="truncated or mismatched"):

@@ -8,6 +8,7 @@ import pytest
 import skemo
 from skemo import FineTunedEmotionClassifier
 from skemo.hub import PRETRAINED_MODELS, _bundled_dir, load_bundled, package_pretrained
+from skemo.persistence import write_manifest
 from skemo.thresholds import apply_thresholds
 
 from .conftest import tiny_params
@@ -90,6 +91,9 @@ def test_bundled_weights_must_match_the_network(lora_model, tmp_path):
     state = load_file(str(weights))
     state.pop(next(iter(state)))
     save_file(state, str(weights))
+    with pytest.raises(ValueError, match="adapters.safetensors does not match the sha256"):
+        load_bundled(tmp_path / "b")
+    write_manifest(tmp_path / "b")  # hashes recorded anew: the network check still refuses
     with pytest.raises(ValueError, match="do not match the network"):
         load_bundled(tmp_path / "b")
 

@@ -44,6 +44,7 @@ class ParameterChecksMixin:
         "lora_dropout": [Interval(Real, 0, 1, closed="left")],
         "freeze_encoder": ["boolean"],
         "cache_dir": [None, str, os.PathLike],
+        "trust_remote_code": ["boolean"],
         "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],

@@ -391,7 +391,8 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
             if (
                 trained_head
                 and not isinstance(self.encoder, PretrainedConfig)
-                and not load_checkpoint_mlm_head(self.encoder, self.module_.mlm_head)
+                and not load_checkpoint_mlm_head(self.encoder, self.module_.mlm_head,
+                                             self.trust_remote_code)
             ):
                 warnings.warn(
                     f"{config.architectures} has no BERT- or RoBERTa-style MLM "

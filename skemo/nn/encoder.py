@@ -23,6 +23,7 @@ train on the declared mode without the normalisation unless asked for it
 """
 
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -95,17 +96,91 @@ def _unreachable(encoder, error):
     )
 
 
-def load_backbone(encoder):
+def _is_local_path(source):
+    """Whether ``source`` can only mean a local path (not a Hub name such as ``"org/name"``)."""
+    if isinstance(source, os.PathLike):
+        return True
+    text = str(source)
+    return (os.path.isabs(text) or text.startswith((".", "~")) or text.count("/") > 1
+            or "\\" in text)
+
+
+def check_source(source, what, trust_remote_code=False):
+    """Refuse what ``transformers`` cannot or must not load from ``source``, before it tries.
+
+    A local path that does not exist is named as such (rather than as a Hub
+    name that cannot be reached), and, unless ``trust_remote_code``, a
+    checkpoint whose ``config.json`` or ``tokenizer_config.json`` names
+    custom code (``auto_map``) is refused before ``transformers`` could run
+    it or ask whether to.
+
+    Parameters
+    ----------
+    source : str or path-like
+        A local directory or a Hub name (read from the cache when
+        ``HF_HUB_OFFLINE=1``), as resolved by :func:`~skemo.nn.resolve_encoder`.
+    what : {"encoder", "tokenizer"}
+        What is loaded from it, for the message and for which files to read.
+    trust_remote_code : bool or None, default=False
+        True lets custom code through; None refuses it without offering the
+        choice (the files of a saved model, from which skemo never runs code).
+
+    Raises
+    ------
+    ValueError
+        If ``source`` is a local path that does not exist, or names custom
+        code while ``trust_remote_code`` is False.
+
+    Examples
+    --------
+    >>> from skemo.nn.encoder import check_source
+    >>> check_source("./no-such-model", "encoder")
+    Traceback (most recent call last):
+    ...
+    ValueError: Cannot load encoder './no-such-model': no such directory: no-such-model
+    """
+    if _is_local_path(source) and not Path(source).expanduser().is_dir():
+        raise ValueError(f"Cannot load {what} {str(source)!r}: no such directory: "
+                         f"{Path(source).expanduser()}")
+    if trust_remote_code:
+        return
+    files = ("config.json",) if what == "encoder" else ("tokenizer_config.json", "config.json")
+    for name in files:
+        file = _checkpoint_file(str(source), name)
+        if file is None:
+            continue
+        try:
+            config = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # transformers reports an unreadable file itself
+        if isinstance(config, dict) and config.get("auto_map"):
+            consent = ("pass trust_remote_code=True if you trust it."
+                       if trust_remote_code is not None
+                       else "skemo never runs code from a saved model.")
+            raise ValueError(f"{file} names custom code (auto_map), which loading would run; "
+                             f"{consent}")
+
+
+def load_backbone(encoder, trust_remote_code=False):
     """Load the transformer backbone (without any task head).
 
     Parameters
     ----------
     encoder : str, path-like or transformers.PretrainedConfig
         What to load; a config builds a randomly initialised model.
+    trust_remote_code : bool, default=False
+        Whether a checkpoint may name code of its own (``auto_map``) to be
+        run; see :func:`~skemo.nn.check_source`.
 
     Returns
     -------
     transformers.PreTrainedModel
+
+    Raises
+    ------
+    ValueError
+        If ``encoder`` cannot be loaded, or names custom code while
+        ``trust_remote_code`` is False.
 
     Examples
     --------
@@ -119,15 +194,16 @@ def load_backbone(encoder):
     from transformers import AutoModel
 
     if _is_config(encoder):
-        return AutoModel.from_config(encoder)
+        return AutoModel.from_config(encoder, trust_remote_code=trust_remote_code)
     source = resolve_encoder(encoder)
+    check_source(encoder if _is_local_path(encoder) else source, "encoder", trust_remote_code)
     try:
-        return AutoModel.from_pretrained(source)
+        return AutoModel.from_pretrained(source, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as error:
         raise _unreachable(encoder, error) from error
 
 
-def load_tokenizer(encoder, tokenizer=None):
+def load_tokenizer(encoder, tokenizer=None, trust_remote_code=False):
     """Load the tokenizer for ``encoder`` (or the explicitly given one).
 
     A model built from a config has no tokenizer of its own; it uses
@@ -140,10 +216,19 @@ def load_tokenizer(encoder, tokenizer=None):
         The encoder, as the estimators' ``encoder`` parameter names it.
     tokenizer : str, path-like or None
         A tokenizer to use instead of the encoder's own; None: the encoder's.
+    trust_remote_code : bool, default=False
+        Whether the tokenizer may name code of its own (``auto_map``) to be
+        run; see :func:`~skemo.nn.check_source`.
 
     Returns
     -------
     transformers.PreTrainedTokenizerBase
+
+    Raises
+    ------
+    ValueError
+        If the tokenizer cannot be loaded, or names custom code while
+        ``trust_remote_code`` is False.
 
     Examples
     --------
@@ -156,8 +241,10 @@ def load_tokenizer(encoder, tokenizer=None):
     source = tokenizer if tokenizer is not None else encoder
     if _is_config(source):
         source = DEFAULT_ENCODER
+    resolved = resolve_encoder(source)
+    check_source(source if _is_local_path(source) else resolved, "tokenizer", trust_remote_code)
     try:
-        tok = AutoTokenizer.from_pretrained(resolve_encoder(source))
+        tok = AutoTokenizer.from_pretrained(resolved, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as error:
         raise _unreachable(source, error) from error
     if tok.pad_token is None:

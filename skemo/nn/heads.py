@@ -10,7 +10,7 @@
 import torch
 from torch import nn
 
-from skemo.nn.encoder import resolve_encoder
+from skemo.nn.encoder import check_source, resolve_encoder
 from skemo.nn.module import EmotionModule
 
 
@@ -95,7 +95,7 @@ _CHECKPOINT_MLM_HEADS = (
 )
 
 
-def load_checkpoint_mlm_head(encoder, head):
+def load_checkpoint_mlm_head(encoder, head, trust_remote_code=False):
     """Copy a checkpoint's own MLM head into ``head``, if it has a BERT- or RoBERTa-style one.
 
     Parameters
@@ -105,6 +105,9 @@ def load_checkpoint_mlm_head(encoder, head):
         ``*ForPreTraining`` architecture.
     head : MaskedLMHead
         The head to copy the weights into.
+    trust_remote_code : bool, default=False
+        Whether the checkpoint may name code of its own to be run (see
+        :func:`~skemo.nn.check_source`).
 
     Returns
     -------
@@ -113,8 +116,11 @@ def load_checkpoint_mlm_head(encoder, head):
     """
     from transformers import AutoModelForMaskedLM
 
+    source = resolve_encoder(encoder)
+    check_source(source, "encoder", trust_remote_code)
     with torch.random.fork_rng(devices=[]):
-        state = AutoModelForMaskedLM.from_pretrained(resolve_encoder(encoder)).state_dict()
+        state = AutoModelForMaskedLM.from_pretrained(
+            source, trust_remote_code=trust_remote_code).state_dict()
     for names in _CHECKPOINT_MLM_HEADS:
         found = {ours + key[len(theirs):]: value for key, value in state.items()
                  for theirs, ours in names.items() if key.startswith(theirs)}
