@@ -17,7 +17,9 @@ def balanced_label_weights(Y, n_labels, multilabel):
     Parameters
     ----------
     Y : ndarray
-        Encoded targets: (n, L) binary indicator, or (n,) class ids.
+        Encoded targets: (n, L) binary indicator, or (n,) class ids; or
+        (n, L) probabilities of the labels (multi-label) or classes
+        (single-label), e.g. a teacher's.
     n_labels : int
     multilabel : bool
 
@@ -62,7 +64,9 @@ def prior_logits(Y, n_labels, multilabel, weights=None):
     Parameters
     ----------
     Y : ndarray
-        Encoded targets: (n, L) binary indicator, or (n,) class ids.
+        Encoded targets: (n, L) binary indicator, or (n,) class ids; or
+        (n, L) probabilities of the labels (multi-label) or classes
+        (single-label), e.g. a teacher's.
     n_labels : int
     multilabel : bool
     weights : ndarray of shape (L,) or None
@@ -83,5 +87,7 @@ def prior_logits(Y, n_labels, multilabel, weights=None):
     if multilabel:
         p = (np.asarray(Y).sum(axis=0) + 0.5) / (len(Y) + 1)
         return np.log(weights * p / (1 - p)).astype(np.float32)
-    log_p = np.log(weights * (np.bincount(Y, minlength=n_labels) + 0.5))
+    Y = np.asarray(Y)
+    counts = Y.sum(axis=0) if Y.ndim == 2 else np.bincount(Y, minlength=n_labels)
+    log_p = np.log(weights * (counts + 0.5))
     return (log_p - log_p.mean()).astype(np.float32)
