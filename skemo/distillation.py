@@ -100,6 +100,7 @@ def distill(student: EmotionClassifierBase, teacher, X: Sequence[str],
     if not isinstance(student, EmotionClassifierBase):
         raise TypeError(f"student must be a skemo estimator, not a "
                         f"{type(student).__name__}.")
+    student._check_distillable()
     if isinstance(teacher, (str, os.PathLike)):
         teacher = load(teacher)
     if not isinstance(teacher, (EmotionClassifierBase, EmotionEnsemble)):

@@ -113,7 +113,8 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
         is while the others are fitted.
     weights : array-like of shape (n_estimators,) or None, default=None
         Weight of each member's probabilities in the average; None weighs
-        them equally.
+        them equally. Read at prediction time, so it can be changed after
+        ``fit`` (the thresholds stay those tuned with the weights of the fit).
     threshold : float, "tuned" or "auto", default="auto"
         Multi-label decision threshold on the averaged probabilities, as in
         the estimators: ``"tuned"`` uses ``thresholds_``, ``"auto"`` uses them
@@ -276,7 +277,7 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
             If a fitted member has other labels (or another kind of target)
             than ``y``.
         """
-        kept, weights = self._check_parameters()
+        kept, _ = self._check_parameters()
         texts = check_texts(X)
         y = as_targets(y)
         n_rows = y.shape[0] if hasattr(y, "shape") else len(y)
@@ -300,7 +301,6 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
             self._check_member(name, est, targets)
         self.estimators_ = [est for _, est in members]
         self.named_estimators_ = Bunch(**dict(members))
-        self.weights_ = weights
         self.target_encoder_ = targets
         self.classes_ = targets.classes_
         self.label_names_ = targets.label_names_
@@ -378,7 +378,16 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
         ndarray of shape (n_texts, n_labels), float32
         """
         probas = self.member_probas(X)
-        return np.average(np.stack(probas), axis=0, weights=self.weights_).astype(np.float32)
+        return np.average(np.stack(probas), axis=0,
+                          weights=self._member_weights()).astype(np.float32)
+
+    def _member_weights(self):
+        """The weights of the members in ``estimators_`` (read at prediction, as ``threshold``)."""
+        kept, weights = self._check_parameters()
+        if len(kept) != len(self.estimators_):
+            raise ValueError(f"estimators names {len(kept)} members but the ensemble was "
+                             f"fitted with {len(self.estimators_)}; refit it.")
+        return weights
 
     def decision_thresholds(self):
         """The per-label thresholds ``predict`` applies (multi-label only).
@@ -452,6 +461,7 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
         """
         check_is_fitted(self, "estimators_")
         names = list(self.named_estimators_)
+        weights = self._member_weights()
 
         def write(directory):
             for name, est in zip(names, self.estimators_):
@@ -462,7 +472,7 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
                 "format_version": FORMAT_VERSION,
                 "class": class_path(type(self)),
                 "members": names,
-                "weights": None if self.weights_ is None else self.weights_.tolist(),
+                "weights": None if weights is None else weights.tolist(),
                 "params": {"threshold": self.threshold,
                            "validation_fraction": self.validation_fraction,
                            "prefit": self.prefit},
@@ -531,8 +541,6 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
             cls._check_member(name, est, targets)
         ensemble.estimators_ = members
         ensemble.named_estimators_ = Bunch(**dict(zip(names, members)))
-        ensemble.weights_ = (None if meta["weights"] is None
-                             else np.asarray(meta["weights"], dtype=np.float64))
         ensemble.target_encoder_ = targets
         ensemble.classes_ = targets.classes_
         ensemble.label_names_ = targets.label_names_

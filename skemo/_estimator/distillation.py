@@ -70,17 +70,8 @@ class DistillationMixin:
     def _fit_distilled(self, X, y, distillation):
         """``fit`` on texts ``X`` and targets ``y`` toward ``distillation``'s soft targets.
 
-        Raises
-        ------
-        ValueError
-            If the method cannot train toward soft targets (see
-            :meth:`_check_distillable`), or ``checkpoint_dir`` is set.
+        :meth:`_check_distillable` says beforehand whether this estimator can.
         """
-        self._check_distillable()
-        if self.checkpoint_dir is not None:
-            raise ValueError("checkpoint_dir is not supported when distilling: a checkpoint "
-                             "does not record the teacher's probabilities. Set "
-                             "checkpoint_dir=None.")
         self._distillation = distillation
         try:
             return self.fit(X, y)
@@ -93,8 +84,12 @@ class DistillationMixin:
 
         Methods whose probabilities are not the sigmoid (softmax) of one set
         of label logits, or whose training steps read every text's gold
-        labels, override it.
+        labels, extend it.
         """
+        if self.checkpoint_dir is not None:
+            raise ValueError("checkpoint_dir is not supported when distilling: a checkpoint "
+                             "does not record the teacher's probabilities. Set "
+                             "checkpoint_dir=None.")
 
     def distillation_logits(self, output):
         """The label logits that distillation trains: those ``predict_proba`` reads.

@@ -500,6 +500,7 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
         return {task: scale * value for task, value in losses.items()}
 
     def _check_distillable(self):
+        super()._check_distillable()
         if self.aux_prob and self.aux_tasks:
             raise ValueError("DefinitionAuxiliaryClassifier cannot be distilled with its "
                              "auxiliary tasks: they are built from every text's gold "

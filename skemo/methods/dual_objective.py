@@ -220,6 +220,7 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
                 "temperature": self.temperature, "sigmoid_weight": self.sigmoid_weight}
 
     def _check_distillable(self):
+        super()._check_distillable()
         if self.score_from == "mean":
             raise ValueError("DualObjectiveClassifier with score_from='mean' cannot be "
                              "distilled: its probabilities average two views, not the "
