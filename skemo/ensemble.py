@@ -4,8 +4,8 @@
 skemo estimators -- any methods, any seeds -- and decides from the average
 with its own per-label thresholds, tuned on texts its members did not train
 on (:func:`skemo.thresholds.tune_thresholds`, the rule each estimator applies
-to its own validation split) through the one decision function
-(:func:`skemo._estimator.prediction.decide`).
+to its own validation split), and answers through the decision function
+every estimator's ``predict`` uses.
 
 scikit-learn's :class:`~sklearn.ensemble.VotingClassifier` does not fit
 here: it refuses multi-label targets (``NotImplementedError: VotingClassifier
