@@ -82,6 +82,9 @@ def prior_logits(Y, n_labels, multilabel, weights=None):
     >>> from skemo.utils._class_weights import prior_logits
     >>> prior_logits(np.array([[1, 0], [0, 0], [0, 0]]), 2, True).round(3)  # 1.5/4, 0.5/4
     array([-0.511, -1.946], dtype=float32)
+    >>> proba = np.array([[0.5, 0.5], [1.0, 0.0]])  # single-label: 1.5 + 0.5, 0.5 + 0.5
+    >>> prior_logits(proba, 2, False).round(3)  # log 2 / 2, -log 2 / 2
+    array([ 0.347, -0.347], dtype=float32)
     """
     weights = np.ones(n_labels) if weights is None else np.asarray(weights, dtype=float)
     if multilabel:
