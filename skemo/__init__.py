@@ -33,6 +33,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 #: Public names besides the estimators -> the module that defines them.
 _LAZY = {
     "EmotionClassifierBase": "skemo.base",
+    "EmotionEnsemble": "skemo.ensemble",
+    "distill": "skemo.distillation",
     "SelectCheckpoint": "skemo.callbacks",
     "DEFAULT_ENCODER": "skemo.nn.encoder",
     "load": "skemo.hub",

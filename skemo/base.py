@@ -28,18 +28,19 @@ The class is composed of one mixin per concern, each in its own module of a
 private package (not part of the API; their methods are documented on
 :class:`EmotionClassifierBase`), to be read one at a time:
 
-==============  ======================================================================
-``parameters``  the parameter constraints, and their checks at fit and at prediction
-``device``      ``device_``, seeding, the forward pass (``infer``) in ``precision``,
-                and the int8 copy of the module that prediction may run
-``network``     building ``module_`` and the tokenizer; texts to datasets and batches
-``training``    ``fit``, ``partial_fit``, resuming, the optimiser, the callbacks, and
-                the epochs a fit plans (``max_epochs="auto"``)
-``held_out``    what the validation split decides once training ends
-                (``_finish_fit``): calibration temperatures and thresholds
-``prediction``  the one batched prediction path and the one decision function:
-                ``predict_proba``, ``transform``, ``predict``, ``score``...
-==============  ======================================================================
+================  ====================================================================
+``parameters``    the parameter constraints, and their checks at fit and at prediction
+``device``        ``device_``, seeding, the forward pass (``infer``) in ``precision``,
+                  and the int8 copy of the module that prediction may run
+``network``       building ``module_`` and the tokenizer; texts to datasets and batches
+``training``      ``fit``, ``partial_fit``, resuming, the optimiser, the callbacks, and
+                  the epochs a fit plans (``max_epochs="auto"``)
+``distillation``  a fit toward a teacher's probabilities (:func:`skemo.distill`)
+``held_out``      what the validation split decides once training ends
+                  (``_finish_fit``): calibration temperatures and thresholds
+``prediction``    the one batched prediction path and the one decision function:
+                  ``predict_proba``, ``transform``, ``predict``, ``score``...
+================  ====================================================================
 
 Saving and loading (``save``, ``save_pretrained``, ``push_to_hub``,
 ``from_pretrained`` and the hooks ``_save_pretrained``/``_from_pretrained``
@@ -69,6 +70,7 @@ from sklearn.base import ClassifierMixin
 from skorch import NeuralNet
 
 from skemo._estimator.device import DeviceMixin
+from skemo._estimator.distillation import DistillationMixin
 from skemo._estimator.held_out import HeldOutMixin
 from skemo._estimator.network import NetworkMixin
 from skemo._estimator.parameters import ParameterChecksMixin
@@ -86,7 +88,8 @@ if TYPE_CHECKING:
 __all__ = ["CALIBRATION_LR", "EmotionClassifierBase"]
 
 
-class EmotionClassifierBase(RegisteredMethod, PredictionMixin, TrainingMixin, HeldOutMixin,
+class EmotionClassifierBase(RegisteredMethod, PredictionMixin, DistillationMixin,
+                            TrainingMixin, HeldOutMixin,
                             NetworkMixin, DeviceMixin, ParameterChecksMixin, PretrainedMixin,
                             ClassifierMixin, NeuralNet):
     """Base class of skemo's text emotion classifiers (see the module docstring).

@@ -31,6 +31,7 @@ import tempfile
 from pathlib import Path
 
 from skemo.base import EmotionClassifierBase
+from skemo.ensemble import EmotionEnsemble, is_ensemble_save
 from skemo.model_card import write_model_card
 from skemo.nn.encoder import DEFAULT_ENCODER, load_backbone
 from skemo.persistence import (
@@ -75,7 +76,9 @@ def load(path, device=None):
     -------
     estimator
         Fitted, of the saved class; it predicts as the saved estimator did
-        (same precision), up to the differences between devices.
+        (same precision), up to the differences between devices. A saved
+        :class:`~skemo.ensemble.EmotionEnsemble` loads as one, its members
+        on ``device``.
 
     Raises
     ------
@@ -90,6 +93,8 @@ def load(path, device=None):
     >>> import skemo  # doctest: +SKIP
     >>> clf = skemo.load("my-model", device="cpu")  # doctest: +SKIP
     """
+    if is_ensemble_save(path):
+        return EmotionEnsemble.from_pretrained(path, device=device)
     return EmotionClassifierBase._load(path, device=device)
 
 

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from skemo.losses import (
+    ClassificationLoss,
+    DistillationLoss,
     batch_kmeans,
     clustering_contrastive_loss,
     exclusivity_loss,
@@ -15,6 +17,7 @@ from skemo.losses import (
     label_disentangling_loss,
     multi_positive_contrastive_loss,
     n_distinct_labels,
+    soften,
 )
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -517,3 +520,81 @@ def test_exclusivity_pipeline_from_circumplex():
     loss = exclusivity_loss(p, pairs, margins)
     assert 0.0 <= loss.item() <= 0.5 * len(pairs)
     assert_scalar_with_finite_grad(loss, p)
+
+
+# --------------------------------------------------------------------------
+# DistillationLoss
+# --------------------------------------------------------------------------
+def softplus(x):
+    return math.log1p(math.exp(x))
+
+
+def test_distillation_multilabel_by_hand():
+    # BCE(z, t) = softplus(z) - t z. Text 1 is unlabelled: its gold row is ignored.
+    z = torch.tensor([[0.0, 1.0, -1.0], [2.0, 0.0, 0.0]])
+    gold = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
+    teacher = torch.tensor([[0.5, 0.8, 0.1], [0.9, 0.5, 0.2]])
+    labelled = torch.tensor([True, False])
+    gold_term = (math.log(2) + softplus(1) + softplus(-1)) / 3          # text 0 only
+    soft_term = (math.log(2) + (softplus(1) - 0.8) + (softplus(-1) + 0.1)
+                 + (softplus(2) - 1.8) + math.log(2) + math.log(2)) / 6  # every text
+    loss = DistillationLoss(multilabel=True, alpha=0.25)
+    assert loss(z, gold, teacher, labelled).item() == pytest.approx(
+        0.25 * gold_term + 0.75 * soft_term, abs=1e-6)
+    terms = loss.terms(z, gold, teacher, labelled)
+    assert terms["gold"].item() == pytest.approx(0.25 * gold_term, abs=1e-6)
+
+
+def test_distillation_single_label_by_hand():
+    # CE of text 0 (class 0); KL(q || softmax(z)) = sum q log q - sum q log p, per text.
+    z = torch.tensor([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]])
+    gold = torch.tensor([0, 2])
+    teacher = torch.tensor([[0.5, 0.25, 0.25], [0.2, 0.6, 0.2]])
+    labelled = torch.tensor([True, False])
+    e = math.e
+    cross_entropy = math.log(e + 2) - 1
+    kl_0 = (0.5 * math.log(0.5) + 0.5 * math.log(0.25)) - 0.5 + math.log(e + 2)
+    kl_1 = (0.4 * math.log(0.2) + 0.6 * math.log(0.6)) - 1.2 + math.log(e**2 + 2)
+    loss = DistillationLoss(multilabel=False, alpha=0.5)
+    assert loss(z, gold, teacher, labelled).item() == pytest.approx(
+        0.5 * cross_entropy + 0.5 * (kl_0 + kl_1) / 2, abs=1e-6)
+
+
+def test_distillation_temperature_softens_and_scales_by_its_square():
+    # q = 0.8 at T = 2: sigmoid(log(4) / 2) = 2/3; the student's sigmoid(0 / 2) = 1/2.
+    teacher = torch.tensor([[0.8]])
+    assert soften(teacher, 2.0, multilabel=True).item() == pytest.approx(2 / 3, abs=1e-6)
+    loss = DistillationLoss(multilabel=True, alpha=0.0, temperature=2.0)
+    value = loss(torch.zeros(1, 1), torch.zeros(1, 1), teacher, torch.tensor([True]))
+    bce = -(2 / 3) * math.log(0.5) - (1 / 3) * math.log(0.5)
+    assert value.item() == pytest.approx(4 * bce, abs=1e-6)
+    # softmax rows: q_T is proportional to q^(1/T)
+    soft = soften(torch.tensor([[0.64, 0.36]]), 2.0, multilabel=False)
+    assert soft.tolist()[0] == pytest.approx([0.8 / 1.4, 0.6 / 1.4], abs=1e-6)
+
+
+def test_distillation_without_labelled_texts_has_a_zero_gold_term_with_grad():
+    z = torch.tensor([[0.3, -0.2]], requires_grad=True)
+    loss = DistillationLoss(multilabel=True, alpha=0.9)
+    terms = loss.terms(z, torch.ones(1, 2), torch.tensor([[0.5, 0.5]]), torch.tensor([False]))
+    assert terms["gold"].item() == 0.0
+    assert_scalar_with_finite_grad(sum(terms.values()), z)
+
+
+def test_distillation_with_alpha_1_is_the_classification_loss():
+    z = torch.tensor([[0.3, -1.2, 2.0], [0.1, 0.0, -0.5]])
+    gold = torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+    weights = torch.tensor([2.0, 1.0, 0.5])
+    loss = DistillationLoss(multilabel=True, class_weight=weights, alpha=1.0)
+    expected = ClassificationLoss(multilabel=True, class_weight=weights)(z, gold)
+    value = loss(z, gold, torch.rand(2, 3), torch.tensor([True, True]))
+    assert value.item() == pytest.approx(expected.item(), abs=1e-6)
+
+
+def test_distillation_soft_term_is_least_where_the_student_matches_the_teacher():
+    teacher = torch.tensor([[0.7, 0.2, 0.1]])
+    loss = DistillationLoss(multilabel=False, alpha=0.0)
+    matched = loss(torch.log(teacher), torch.tensor([0]), teacher, torch.tensor([False]))
+    assert matched.item() == pytest.approx(0.0, abs=1e-6)
+    other = loss(torch.zeros(1, 3), torch.tensor([0]), teacher, torch.tensor([False]))
+    assert other.item() > 0.01

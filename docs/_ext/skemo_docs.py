@@ -111,11 +111,12 @@ class DatasetCitations(SphinxDirective):
         return container.children
 
 
-_METADATA_REQUEST = re.compile(r"set_\w+_request")
+_METADATA_REQUEST = re.compile(r"set_\w+_request|get_metadata_routing")
 
 
 def skip_foreign_members(app, what, name, obj, skip, options):
-    """Skip ``set_*_request`` and undocumented torch overrides (autodoc-skip-member)."""
+    """Skip metadata routing (``set_*_request``, ``get_metadata_routing``) and undocumented
+    torch overrides (autodoc-skip-member)."""
     if _METADATA_REQUEST.fullmatch(name):
         return True
     if what == "class" and inspect.isfunction(obj) and obj.__doc__ is None:

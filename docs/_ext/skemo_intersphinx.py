@@ -76,6 +76,9 @@ TARGETS = {
         "sklearn.base.clone": ("function", None),
         "sklearn.cluster.KMeans": ("class", None),
         "sklearn.compose.ColumnTransformer": ("class", None),
+        "sklearn.ensemble.StackingClassifier": ("class", None),
+        "sklearn.ensemble.VotingClassifier": ("class", None),
+        "sklearn.frozen.FrozenEstimator": ("class", None),
         "sklearn.metrics.ConfusionMatrixDisplay": ("class", None),
         "sklearn.metrics.ConfusionMatrixDisplay.from_predictions":
             ("method", "sklearn.metrics.ConfusionMatrixDisplay"),

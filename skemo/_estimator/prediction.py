@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skemo.calibration import proba_from_scores, scores_from_proba
 from skemo.thresholds import apply_thresholds
+from skemo.utils._text_data import TextDataset, tokenize_texts
 from skemo.utils._validation import check_texts
 
 #: Prediction shows a progress bar (when ``verbose``) from this many batches.
@@ -176,8 +177,10 @@ class PredictionMixin(_SetOutputMixin):
 
         Parameters
         ----------
-        X : sequence of str
-            The texts, one string each.
+        X : sequence of str or tokenised texts
+            Texts, or texts already tokenised as :meth:`tokenized_texts`
+            does (estimators sharing a tokenizer then tokenise once, e.g.
+            the members of :class:`skemo.ensemble.EmotionEnsemble`).
         score : callable
             Turns the network's output for a batch into an array with one row
             per text (e.g. :meth:`proba_from_output`).
@@ -194,7 +197,7 @@ class PredictionMixin(_SetOutputMixin):
         check_is_fitted(self, ["classes_", "module_"])
         self._check_predict_parameters()
         precision = self.precision if precision is None else precision
-        dataset = self.get_dataset(check_texts(X))
+        dataset = X if isinstance(X, TextDataset) else self.get_dataset(check_texts(X))
         self.module_.eval()
         if module is None:
             module = self._prediction_module(precision)
@@ -204,6 +207,55 @@ class PredictionMixin(_SetOutputMixin):
                 return score(self.infer(batch, module=module, precision=precision))
 
         return predict_in_batches(dataset, self._prediction_batches, run)
+
+    def tokenized_texts(self, X):
+        """Texts ``X`` tokenised as prediction reads them, to predict from more than once.
+
+        ``predict_proba``, ``predict`` and ``transform`` take the result in
+        place of the texts, and so does every estimator whose tokenisation
+        this one shares (:meth:`tokenization_key`): estimators on one
+        tokenizer tokenise a batch of texts once.
+
+        Parameters
+        ----------
+        X : sequence of str
+
+        Returns
+        -------
+        skemo.utils._text_data.TextDataset
+            The texts' token ids.
+
+        Raises
+        ------
+        ValueError
+            If the encoder is frozen (``freeze_encoder``): prediction then reads
+            the frozen encoder's embeddings, not token ids.
+        """
+        check_is_fitted(self, ["classes_", "module_"])
+        if self.tokenization_key() is None:
+            raise ValueError(f"{type(self).__name__} with freeze_encoder=True predicts "
+                             "from embeddings of its frozen encoder, not token ids; "
+                             "pass it the texts.")
+        return TextDataset(tokenize_texts(self.tokenizer_, check_texts(X), self.max_length))
+
+    def tokenization_key(self):
+        """What :meth:`tokenized_texts` depends on; equal keys mean equal token ids.
+
+        The tokenizer's full serialisation (vocabulary, normalisation,
+        special tokens) and ``max_length``; None where the estimator does
+        not predict from token ids (a frozen encoder, or a slow tokenizer
+        that cannot be serialised).
+
+        Returns
+        -------
+        tuple or None
+        """
+        check_is_fitted(self, ["classes_", "module_"])
+        encoder = self._text_encoder()
+        backend = getattr(self.tokenizer_, "backend_tokenizer", None)
+        if encoder is None or encoder.frozen or backend is None:
+            return None
+        return backend.to_str(), self.max_length
 
     def _prediction_batches(self, dataset):
         """``get_iterator`` over ``dataset``, behind a progress bar for long runs (``verbose``)."""
@@ -231,7 +283,7 @@ class PredictionMixin(_SetOutputMixin):
         Parameters
         ----------
         X : sequence of str
-            The texts, one string each.
+            The texts, one string each, or the texts tokenised once by :meth:`tokenized_texts`.
 
         Returns
         -------

@@ -184,7 +184,7 @@ class TrainingMixin:
         if n_rows != len(texts):
             raise ValueError(f"X has {len(texts)} texts but y has {n_rows} rows.")
         if reset:
-            self.target_encoder_ = TargetConverter(self.label_names).fit(y)
+            self.target_encoder_ = self._target_encoding(y)
             self.classes_ = self.target_encoder_.classes_
             self.label_names_ = self.target_encoder_.label_names_
             self.multilabel_ = self.target_encoder_.multilabel
@@ -196,6 +196,10 @@ class TrainingMixin:
                                                           self.multilabel_)
                                    if balanced else None)
         return texts, Y
+
+    def _target_encoding(self, y):
+        """The encoding of the targets of a fit from its start: fitted on ``y``."""
+        return TargetConverter(self.label_names).fit(y)
 
     def _initialize_label_bias(self, Y):
         """Start the label logits' bias at the training prior (see ``prior_logits``).

@@ -10,6 +10,7 @@ from skemo.losses.clustering_contrastive import (
     clustering_contrastive_loss,
     n_distinct_labels,
 )
+from skemo.losses.distillation import DistillationLoss, soften
 from skemo.losses.exclusivity import exclusivity_loss, exclusivity_margins
 from skemo.losses.gradient_norms import encoder_gradient_norms, loss_terms
 from skemo.losses.label_disentangling import label_disentangling_loss
@@ -17,6 +18,7 @@ from skemo.losses.multi_positive_contrastive import multi_positive_contrastive_l
 
 __all__ = [
     "ClassificationLoss",
+    "DistillationLoss",
     "batch_kmeans",
     "clustering_contrastive_loss",
     "encoder_gradient_norms",
@@ -28,4 +30,5 @@ __all__ = [
     "multi_positive_contrastive_loss",
     "n_distinct_labels",
     "one_hot_targets",
+    "soften",
 ]

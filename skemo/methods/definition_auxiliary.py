@@ -502,6 +502,14 @@ class DefinitionAuxiliaryClassifier(EmotionClassifierBase):
         scale = self.aux_weight / (len(self.classes_) if self.multilabel_ else 1)
         return {task: scale * value for task, value in losses.items()}
 
+    def _check_distillable(self):
+        super()._check_distillable()
+        if self.aux_prob and self.aux_tasks:
+            raise ValueError("DefinitionAuxiliaryClassifier cannot be distilled with its "
+                             "auxiliary tasks: they are built from every text's gold "
+                             "labels, which unlabelled texts lack. Set aux_prob=0 to "
+                             "distil its classification head alone.")
+
     def train_step_single(self, batch, **fit_params):
         """The baseline's step on the batch, plus, if drawn, an auxiliary step (skorch's hook).
 

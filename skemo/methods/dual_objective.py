@@ -219,6 +219,19 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
         return {"lambda_sim": self.lambda_sim, "lambda_cls": self.lambda_cls,
                 "temperature": self.temperature, "sigmoid_weight": self.sigmoid_weight}
 
+    def _check_distillable(self):
+        super()._check_distillable()
+        if self.score_from == "mean":
+            raise ValueError("DualObjectiveClassifier with score_from='mean' cannot be "
+                             "distilled: its probabilities average two views, not the "
+                             "sigmoid (softmax) of one set of logits. Set score_from to "
+                             "'head' or 'similarity'.")
+
+    def distillation_logits(self, output):
+        """The logits of the ``score_from`` view (see ``_check_distillable``)."""
+        logits, calibrated, _ = output
+        return calibrated if self.score_from == "similarity" else logits
+
     def proba_from_output(self, output):
         """Probabilities of the ``score_from`` view (numpy, float32)."""
         logits, calibrated, _ = output

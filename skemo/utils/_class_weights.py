@@ -17,7 +17,9 @@ def balanced_label_weights(Y, n_labels, multilabel):
     Parameters
     ----------
     Y : ndarray
-        Encoded targets: (n, L) binary indicator, or (n,) class ids.
+        Encoded targets: (n, L) binary indicator, or (n,) class ids; or
+        (n, L) probabilities of the labels (multi-label) or classes
+        (single-label), e.g. a teacher's.
     n_labels : int
     multilabel : bool
 
@@ -62,7 +64,9 @@ def prior_logits(Y, n_labels, multilabel, weights=None):
     Parameters
     ----------
     Y : ndarray
-        Encoded targets: (n, L) binary indicator, or (n,) class ids.
+        Encoded targets: (n, L) binary indicator, or (n,) class ids; or
+        (n, L) probabilities of the labels (multi-label) or classes
+        (single-label), e.g. a teacher's.
     n_labels : int
     multilabel : bool
     weights : ndarray of shape (L,) or None
@@ -78,10 +82,15 @@ def prior_logits(Y, n_labels, multilabel, weights=None):
     >>> from skemo.utils._class_weights import prior_logits
     >>> prior_logits(np.array([[1, 0], [0, 0], [0, 0]]), 2, True).round(3)  # 1.5/4, 0.5/4
     array([-0.511, -1.946], dtype=float32)
+    >>> proba = np.array([[0.5, 0.5], [1.0, 0.0]])  # single-label: 1.5 + 0.5, 0.5 + 0.5
+    >>> prior_logits(proba, 2, False).round(3)  # log 2 / 2, -log 2 / 2
+    array([ 0.347, -0.347], dtype=float32)
     """
     weights = np.ones(n_labels) if weights is None else np.asarray(weights, dtype=float)
     if multilabel:
         p = (np.asarray(Y).sum(axis=0) + 0.5) / (len(Y) + 1)
         return np.log(weights * p / (1 - p)).astype(np.float32)
-    log_p = np.log(weights * (np.bincount(Y, minlength=n_labels) + 0.5))
+    Y = np.asarray(Y)
+    counts = Y.sum(axis=0) if Y.ndim == 2 else np.bincount(Y, minlength=n_labels)
+    log_p = np.log(weights * (counts + 0.5))
     return (log_p - log_p.mean()).astype(np.float32)
