@@ -265,7 +265,9 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
         Parameters
         ----------
         X : sequence of str
+            The training texts, one string each.
         y : indicator matrix (n, L), list of label lists, or 1-D labels
+            Their labels, in any form the members take.
 
         Returns
         -------
@@ -345,6 +347,7 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
 
         Returns
         -------
@@ -372,6 +375,7 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
 
         Returns
         -------
@@ -416,6 +420,7 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
 
         Returns
         -------
@@ -458,6 +463,7 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
         Parameters
         ----------
         path : str or path-like
+            The directory of the save.
         """
         check_is_fitted(self, "estimators_")
         names = list(self.named_estimators_)
@@ -503,6 +509,7 @@ class EmotionEnsemble(ClassifierMixin, _BaseComposition):
         Parameters
         ----------
         path : str or path-like
+            The directory of the save.
         device : str or None, default=None
             As in :func:`skemo.load`, for every member.
 

@@ -307,6 +307,9 @@ def _prediction_request(body, est, limits):
     except (TypeError, ValueError) as error:
         raise _BadRequest(422, str(error)) from None
     for i, text in enumerate(texts):
+        if not text.strip():
+            raise _BadRequest(422, f"texts[{i}] is blank; a blank text has nothing to "
+                                   "predict (as in skemo predict).")
         if len(text) > limits["max_chars"]:
             raise _BadRequest(413, f"texts[{i}] has {len(text)} characters; the limit is "
                                    f"{limits['max_chars']}.")

@@ -30,7 +30,7 @@ from .conftest import tiny_params
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
-TEXTS = ["Thank you so much, this made my day!", "I can't believe they did that.", "",
+TEXTS = ["Thank you so much, this made my day!", "I can't believe they did that.", "ok",
          "Ça me fait plaisir 😊", "lol", "This is the worst service I have ever had."]
 #: Limits of the main server, small enough to pass in a test.
 LIMITS = ["--max-texts", "8", "--max-chars", "200", "--max-body-bytes", "4000"]
@@ -219,6 +219,7 @@ def test_too_many_or_too_long_texts_are_refused(server, payload, message):
     (b'{"texts": ["a", 3]}', 422, "texts[1] is of type int; every item of texts must be a string."),
     (b'{"texts": ["a", null]}', 422, "texts[1] is None; every item of texts must be a string."),
     (b'{"texts": []}', 422, '"texts" is empty; give at least one text.'),
+    (b'{"texts": ["a", " "]}', 422, "texts[1] is blank; a blank text has nothing to predict"),
     (b'{"text": ["a"]}', 422, '"text" must be a string, got list.'),
     (b'{"text": "a", "texts": ["b"]}', 422, 'give either "texts" (a list of strings) or "text"'),
     (b'{}', 422, 'give either "texts" (a list of strings) or "text"'),

@@ -219,11 +219,12 @@ class PredictionMixin(_SetOutputMixin):
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
 
         Returns
         -------
-        skemo.utils._text_data.TextDataset
-            The texts' token ids.
+        TextDataset
+            The texts' token ids, in the form ``predict_proba`` takes.
 
         Raises
         ------

@@ -36,10 +36,14 @@ def soften(proba, temperature, multilabel):
     Parameters
     ----------
     proba : torch.Tensor of shape (B, L)
+        Probabilities: one per label (multi-label), or one distribution per
+        row (single-label).
     temperature : float
         1 leaves them as they are; above 1 flattens them toward 0.5 (or the
         uniform distribution).
     multilabel : bool
+        Whether each label is a yes/no question of its own (sigmoid) rather
+        than one class of a distribution (softmax).
 
     Returns
     -------
@@ -66,11 +70,17 @@ class DistillationLoss(nn.Module):
     Parameters
     ----------
     multilabel : bool
+        True: binary cross-entropy per label, to the teacher's probabilities;
+        False: cross-entropy to the gold class and KL divergence to the
+        teacher's class distribution.
     class_weight : torch.Tensor of shape (n_labels,) or None, default=None
         Of the gold term: BCE's ``pos_weight``, or CE's class ``weight``.
     alpha : float, default=0.5
         Weight of the gold labels; ``1 - alpha`` weighs the teacher.
     temperature : float, default=1.0
+        Softens the teacher's and the student's probabilities alike before
+        they are compared (:func:`soften`); the soft term is scaled by
+        ``temperature ** 2`` so that its gradients keep their size.
 
     Examples
     --------
