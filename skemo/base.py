@@ -28,18 +28,20 @@ What the base adds, once for all methods:
 The class is composed of one mixin per concern, each in its own module of
 the private package ``skemo._estimator``, to be read one at a time:
 
-==============  ======================================================================
-``parameters``  the parameter constraints, and their checks at fit and at prediction
-``device``      ``device_``, seeding, the forward pass (``infer``) in ``precision``,
-                and the int8 copy of the module that prediction may run
-``network``     building ``module_`` and the tokenizer; texts to datasets and batches
-``training``    ``fit``, ``partial_fit``, resuming, the optimiser, the callbacks, and
-                the epochs a fit plans (``max_epochs="auto"``)
-``held_out``    what the validation split decides once training ends
-                (``_finish_fit``): calibration temperatures and thresholds
-``prediction``  the one batched prediction path and the one decision function:
-                ``predict_proba``, ``transform``, ``predict``, ``score``...
-==============  ======================================================================
+===============  ======================================================================
+``parameters``   the parameter constraints, and their checks at fit and at prediction
+``device``       ``device_``, seeding, the forward pass (``infer``) in ``precision``,
+                 and the int8 copy of the module that prediction may run
+``network``      building ``module_`` and the tokenizer; texts to datasets and batches
+``training``     ``fit``, ``partial_fit``, resuming, the optimiser, the callbacks, and
+                 the epochs a fit plans (``max_epochs="auto"``)
+``held_out``     what the validation split decides once training ends
+                 (``_finish_fit``): calibration temperatures and thresholds
+``prediction``   the one batched prediction path and the one decision function:
+                 ``predict_proba``, ``transform``, ``predict``, ``score``...
+``explanation``  what ``explain`` (word attributions, :mod:`skemo.explain`) needs of
+                 an estimator: its label scorers and differentiable network
+===============  ======================================================================
 
 Saving and loading (``save``, ``save_pretrained``, ``push_to_hub``,
 ``from_pretrained`` and the hooks ``_save_pretrained``/``_from_pretrained``
@@ -68,6 +70,7 @@ from sklearn.base import ClassifierMixin
 from skorch import NeuralNet
 
 from skemo._estimator.device import DeviceMixin
+from skemo._estimator.explanation import ExplanationHooksMixin
 from skemo._estimator.held_out import HeldOutMixin
 from skemo._estimator.network import NetworkMixin
 from skemo._estimator.parameters import ParameterChecksMixin
@@ -85,9 +88,9 @@ if TYPE_CHECKING:
 __all__ = ["CALIBRATION_LR", "EmotionClassifierBase"]
 
 
-class EmotionClassifierBase(RegisteredMethod, PredictionMixin, TrainingMixin, HeldOutMixin,
-                            NetworkMixin, DeviceMixin, ParameterChecksMixin, PretrainedMixin,
-                            ClassifierMixin, NeuralNet):
+class EmotionClassifierBase(RegisteredMethod, PredictionMixin, ExplanationHooksMixin,
+                            TrainingMixin, HeldOutMixin, NetworkMixin, DeviceMixin,
+                            ParameterChecksMixin, PretrainedMixin, ClassifierMixin, NeuralNet):
     """Base class of skemo's text emotion classifiers (see the module docstring).
 
     Parameters

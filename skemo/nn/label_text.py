@@ -79,6 +79,25 @@ class LabelTextModel(EmotionModule):
         view._label_cache = label_embeddings
         return view
 
+    def for_gradients(self):
+        """A view whose label embeddings are computed here, once, without gradients.
+
+        Its forward pass then runs the encoder on the text alone, so the
+        text's input embeddings can be attributed (see the base). Call it in
+        evaluation mode.
+
+        Returns
+        -------
+        LabelTextModel
+        """
+        labels = self._label_cache  # the cached labels, or those of a with_labels view
+        if labels is None:
+            with torch.no_grad():
+                labels = self.encode_labels()
+        view = copy.copy(self)
+        view._label_cache = labels.detach().clone()  # a plain tensor, even from inference mode
+        return view
+
     def with_encoder(self, encoder):
         """A copy running ``encoder``, scoring against this module's label embeddings.
 
