@@ -418,7 +418,7 @@ class ExplanationMixin:
         >>> clf.explain(["Thanks, that really helped!"]).top_words(0)  # doctest: +SKIP
         ['Thanks', 'helped', '!']
         """
-        from sklearn.utils.validation import check_is_fitted
+        from sklearn.exceptions import NotFittedError
 
         from skemo.utils._validation import check_texts
 
@@ -428,7 +428,9 @@ class ExplanationMixin:
         for name, value in (("n_steps", n_steps), ("n_samples", n_samples)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int; got {value!r}.")
-        check_is_fitted(self, "label_names_")
+        if not hasattr(self, "label_names_"):
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call fit "
+                                 "before explain.")
         texts = check_texts(X)
         columns, open_labels = self._explained_columns(labels)
         names, proba, gradient, default = self._explanation_scorers(open_labels)
@@ -455,7 +457,7 @@ class ExplanationMixin:
                                random_state=random_state)
 
     def _explained_columns(self, labels):
-        """``(columns, None)`` for fitted labels (None: the predicted ones), or ``(all, labels)``."""
+        """``(columns, None)`` for fitted labels (None: those predicted), else ``(all, labels)``."""
         if labels is None:
             return None, None
         if isinstance(labels, str):

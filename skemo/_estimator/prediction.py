@@ -213,7 +213,7 @@ class PredictionMixin:
         return output[0] if isinstance(output, tuple) else output
 
     def proba_tensor_from_output(self, output):
-        """Probabilities (a float32 tensor, differentiable) from a module output, before calibration."""
+        """Probabilities (a float32 tensor, differentiable) from a module output, uncalibrated."""
         scores = self.scores_from_output(output).float()
         return torch.sigmoid(scores) if self.multilabel_ else torch.softmax(scores, -1)
 
@@ -254,7 +254,7 @@ class PredictionMixin:
         return proba_from_scores(scores, self.multilabel_).astype(np.float32)
 
     def _temperatures_for(self, labels=None):
-        """The temperatures of columns ``labels`` (None: ``classes_``), or None without calibration."""
+        """The temperatures of columns ``labels`` (None: ``classes_``); None if uncalibrated."""
         temperatures = getattr(self, "temperatures_", None)
         if temperatures is None or labels is None:
             return temperatures
