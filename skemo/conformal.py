@@ -187,17 +187,19 @@ class ConformalEmotionSets(BaseEstimator):
                 f"are too few for alpha={alpha}: the guarantee needs at least {minimum}.")
         self.n_calibration_ = len(Y)
         given = _GivenProbabilities(len(self.label_names_))
+        try:
+            import mapie.classification
+            import mapie.risk_control
+        except ImportError as error:
+            raise ImportError("conformal label sets need MAPIE: "
+                              "pip install 'skemo[conformal]'") from error
         if self.multilabel_:
-            from mapie.risk_control import MultiLabelClassificationController
-
-            self.mapie_ = MultiLabelClassificationController(
+            self.mapie_ = mapie.risk_control.MultiLabelClassificationController(
                 predict_function=given.predict_proba, risk="recall", method="crc",
                 target_level=1 - alpha, predict_params=RECALL_THRESHOLDS).calibrate(proba, Y)
             self.threshold_ = float(np.ravel(self.mapie_.best_predict_param)[0])
         else:
-            from mapie.classification import SplitConformalClassifier
-
-            self.mapie_ = SplitConformalClassifier(
+            self.mapie_ = mapie.classification.SplitConformalClassifier(
                 given, confidence_level=1 - alpha, conformity_score="lac",
                 prefit=True).conformalize(proba, Y)
             self.threshold_ = None

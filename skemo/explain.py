@@ -42,6 +42,9 @@ from typing import Callable
 
 import numpy as np
 
+from skemo.utils._text_data import kept_positions
+from skemo.utils._validation import check_texts
+
 __all__ = ["EXPLANATION_METHODS", "Explanation", "ExplanationMixin", "GradientScorer",
            "attribute_words", "remove_words", "word_spans"]
 
@@ -224,13 +227,21 @@ class Explanation:
                 f"it)</th></tr>{''.join(rows)}</table>")
 
 
+def _captum_attr():
+    """``captum.attr``, or an ImportError naming the extra to install."""
+    try:
+        import captum.attr
+    except ImportError as error:
+        raise ImportError("explaining predictions needs captum: "
+                          "pip install 'skemo[explain]'") from error
+    return captum.attr
+
+
 def _integrated_gradients(scorer, text, columns, n_steps):
     """``(token attributions per column, scores, reference scores, offsets)`` of one text."""
     import torch
-    from captum.attr import LayerIntegratedGradients
 
-    from skemo.utils._text_data import kept_positions
-
+    LayerIntegratedGradients = _captum_attr().LayerIntegratedGradients
     tokenizer = scorer.tokenizer
     encoded = tokenizer(text, add_special_tokens=True, return_offsets_mapping=True,
                         verbose=False)
@@ -269,8 +280,8 @@ def _token_words(offsets, special, spans):
 def _perturbation(proba, text, spans, columns, method, n_samples, random_state):
     """``(word attributions per column, scores, reference scores)`` through ``proba`` alone."""
     import torch
-    from captum.attr import FeatureAblation, ShapleyValueSampling
 
+    captum = _captum_attr()
     memo = {}
 
     def forward(presence):
@@ -287,13 +298,13 @@ def _perturbation(proba, text, spans, columns, method, n_samples, random_state):
     attributions = []
     for column in columns:
         if method == "occlusion":
-            values = FeatureAblation(forward).attribute(
+            values = captum.FeatureAblation(forward).attribute(
                 inputs, baselines=0.0, target=int(column), feature_mask=feature_mask,
                 perturbations_per_eval=max(1, len(spans)))
         else:
             with torch.random.fork_rng():  # the same word orders for every label
                 torch.manual_seed(random_state)
-                values = ShapleyValueSampling(forward).attribute(
+                values = captum.ShapleyValueSampling(forward).attribute(
                     inputs, baselines=0.0, target=int(column), feature_mask=feature_mask,
                     n_samples=n_samples, perturbations_per_eval=max(1, len(spans)))
         attributions.append(values[0].numpy())
@@ -419,8 +430,6 @@ class ExplanationMixin:
         ['Thanks', 'helped', '!']
         """
         from sklearn.exceptions import NotFittedError
-
-        from skemo.utils._validation import check_texts
 
         if method not in EXPLANATION_METHODS:
             raise ValueError(f"method must be one of {', '.join(EXPLANATION_METHODS)}; "
