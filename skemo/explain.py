@@ -243,6 +243,10 @@ def _integrated_gradients(scorer, text, columns, n_steps):
 
     LayerIntegratedGradients = _captum_attr().LayerIntegratedGradients
     tokenizer = scorer.tokenizer
+    if not tokenizer.is_fast:
+        raise ValueError("integrated gradients map tokens to words through the character "
+                         f"offsets of a fast tokenizer; {type(tokenizer).__name__} has none. "
+                         "Use method='occlusion' or 'shapley'.")
     encoded = tokenizer(text, add_special_tokens=True, return_offsets_mapping=True,
                         verbose=False)
     keep = kept_positions(encoded["input_ids"], scorer.max_length, tokenizer)

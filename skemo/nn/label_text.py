@@ -80,11 +80,13 @@ class LabelTextModel(EmotionModule):
         return view
 
     def for_gradients(self):
-        """A view whose label embeddings are computed here, once, without gradients.
+        """A view holding its label embeddings as a plain tensor, without gradients.
 
-        Its forward pass then runs the encoder on the text alone, so the
-        text's input embeddings can be attributed (see the base). Call it in
-        evaluation mode.
+        The cached embeddings (of the fitted labels, or of the labels a
+        :meth:`with_labels` view scores), else the fitted labels' computed
+        here. Its forward pass then runs the encoder on the text alone, so
+        the text's input embeddings can be attributed (see the base). Call
+        it in evaluation mode.
 
         Returns
         -------
