@@ -7,7 +7,9 @@ model never trained on, through `MAPIE <https://mapie.readthedocs.io>`_:
 - **single-label** (one emotion per text): split conformal prediction
   (MAPIE's ``SplitConformalClassifier``, LAC score ``1 - p(true label)``).
   Guarantee: a new text's true label is in its set with probability at
-  least ``1 - alpha``.
+  least ``1 - alpha``. A set holds every label whose probability passes one
+  calibrated threshold, so it may be empty for a text the model finds like
+  no label.
 - **multi-label**: conformal risk control of the recall (MAPIE's
   ``MultiLabelClassificationController``, ``risk="recall"``,
   ``method="crc"``): every label whose probability exceeds one threshold

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+import skemo
 from skemo import (
     DualObjectiveClassifier,
     FineTunedEmotionClassifier,
@@ -141,6 +142,24 @@ def test_label_text_methods_explain_fitted_and_open_labels(cls, params, multilab
                                             abs=1e-5)
     total, gap = completeness(record)
     assert total == pytest.approx(gap, abs=2e-3 + 0.02 * abs(gap))
+
+
+@pytest.mark.parametrize("name, cls", skemo.all_estimators(),
+                         ids=[name for name, _ in skemo.all_estimators()])
+def test_every_estimator_explains_its_own_probabilities(name, cls, multilabel_data):
+    X, Y, names = multilabel_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = cls(**tiny_params(label_names=names, max_epochs=1)).fit(X[:48], Y[:48])
+    proba = est.predict_proba([TEXT])[0]
+    for method in ("integrated_gradients", "occlusion"):
+        for record in est.explain([TEXT], labels=names, method=method):
+            assert record["score"] == pytest.approx(proba[names.index(record["label"])],
+                                                    abs=1e-5)
+            assert [w["word"] for w in record["words"]][:2] == ["Unbelievably", ","]
+            if method == "integrated_gradients":
+                total, gap = completeness(record)
+                assert total == pytest.approx(gap, abs=2e-3 + 0.02 * abs(gap))
 
 
 def test_refusals(fitted, multilabel_data):
