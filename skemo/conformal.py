@@ -97,7 +97,7 @@ def set_coverage(sets, y):
     return float(np.mean(hits / y.sum(axis=1)[labelled]))
 
 
-class ConformalEmotionSets(BaseEstimator):
+class ConformalEmotionSets:
     """Prediction sets of labels with a coverage or recall guarantee (see the module docstring).
 
     Parameters
@@ -218,9 +218,11 @@ class ConformalEmotionSets(BaseEstimator):
         -------
         ndarray of bool, shape (n_texts, n_labels)
         """
-        from sklearn.utils.validation import check_is_fitted
+        from sklearn.exceptions import NotFittedError
 
-        check_is_fitted(self, "mapie_")
+        if not hasattr(self, "mapie_"):
+            raise NotFittedError("This ConformalEmotionSets is not calibrated yet: call fit "
+                                 "with held-out texts first.")
         proba = np.asarray(proba, dtype=np.float64)
         if self.multilabel_:
             return self.mapie_.predict(proba)[:, :, 0]

@@ -105,5 +105,5 @@ def test_sets_before_fit_are_refused():
     from sklearn.exceptions import NotFittedError
 
     proba, y = single_label_draw(np.random.default_rng(6), 50)
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="not calibrated yet: call fit"):
         ConformalEmotionSets(GivenModel(proba, y)).sets_from_proba(proba)
