@@ -551,6 +551,57 @@ def choosing_rows():
     return [("Which method", header, rows)], note
 
 
+def conformal_rows():
+    """Measured coverage and mean set size of conformal label sets, per dataset and alpha."""
+    records = read("conformal")
+    latest = {(r["dataset"], r["alpha"]): r for r in records}
+    rows = []
+    for dataset, title in DATASET_NAMES.items():
+        for alpha in sorted({a for d, a in latest if d == dataset}):
+            r = latest[(dataset, alpha)]
+            target = "recall" if "recall" in r["procedure"] else "coverage"
+            rows.append([title, f"{alpha:g}", f"{target} ≥ {1 - alpha:.2f}",
+                         f"{r['metrics']['coverage']:.4f}",
+                         f"{r['metrics']['mean_set_size']:.2f}",
+                         f"{r['n_calibration']:,} / {r['n_test']:,}", r["model"]])
+    header = ["dataset", "alpha", "guarantee", "measured on test", "mean set size",
+              "calibration / test texts", "model"]
+    devices = sorted({r["device"] for r in records})
+    note = ("Label sets of skemo.conformal.ConformalEmotionSets calibrated on the dev "
+            "split and measured on the full test split: single-label, the share of texts "
+            "whose label is in the set; multi-label, the mean recall of the sets over the "
+            "texts with a label. " + (f"Measured on {'; '.join(devices)}." if devices
+                                      else "No measurements recorded yet."))
+    return ([("Conformal label sets", header, rows)] if rows else []), note
+
+
+def explain_rows():
+    """ERASER comprehensiveness and sufficiency of each attribution method, and its cost."""
+    records = read("explain")
+    latest = {(r["dataset"], r["method"]): r for r in records}
+    rows = []
+    for dataset, title in DATASET_NAMES.items():
+        for method in ("integrated_gradients", "occlusion", "shapley", "random"):
+            r = latest.get((dataset, method))
+            if r is None:
+                continue
+            seconds = r["metrics"]["seconds_per_text"]
+            rows.append([title, method.replace("_", " "),
+                         f"{r['metrics']['comprehensiveness']:.4f}",
+                         f"{r['metrics']['sufficiency']:.4f}",
+                         "--" if seconds is None else f"{seconds:.3f}",
+                         f"{r['n_texts']} / {r['n_records']}"])
+    header = ["dataset", "method", "comprehensiveness (higher is better)",
+              "sufficiency (lower is better)", "seconds per text", "texts / (text, label)"]
+    devices = sorted({r["device"] for r in records})
+    note = ("Word attributions of the predicted labels of random test texts, ranked by "
+            "each method (random: the same records' words in random order); ERASER's "
+            "measures averaged over the top 1, 5, 10, 20 and 50% of the words. "
+            + (f"Measured on {'; '.join(devices)}." if devices
+               else "No measurements recorded yet."))
+    return ([("Faithfulness of word attributions", header, rows)] if rows else []), note
+
+
 def markdown(tables, note):
     out = [note, ""]
     for title, header, rows in tables:
@@ -617,7 +668,9 @@ TABLES = {"learning_curve": learning_curve_rows,
           "speed": speed_rows,
           "precision_cost": precision_cost_rows,
           "pretrained": pretrained_rows,
-          "choosing": choosing_rows}
+          "choosing": choosing_rows,
+          "conformal": conformal_rows,
+"explain": explain_rows}
 #: Tables rendered into the docs only (their cells hold Sphinx cross-references).
 DOCS_ONLY = {"choosing"}
 

@@ -40,6 +40,8 @@ private package (not part of the API; their methods are documented on
                   (``_finish_fit``): calibration temperatures and thresholds
 ``prediction``    the one batched prediction path and the one decision function:
                   ``predict_proba``, ``transform``, ``predict``, ``score``...
+``explanation``   what ``explain`` (word attributions, :mod:`skemo.explain`) needs of
+                  an estimator: its label scorers and differentiable network
 ================  ====================================================================
 
 Saving and loading (``save``, ``save_pretrained``, ``push_to_hub``,
@@ -71,6 +73,7 @@ from skorch import NeuralNet
 
 from skemo._estimator.device import DeviceMixin
 from skemo._estimator.distillation import DistillationMixin
+from skemo._estimator.explanation import ExplanationHooksMixin
 from skemo._estimator.held_out import HeldOutMixin
 from skemo._estimator.network import NetworkMixin
 from skemo._estimator.parameters import ParameterChecksMixin
@@ -88,9 +91,9 @@ if TYPE_CHECKING:
 __all__ = ["CALIBRATION_LR", "EmotionClassifierBase"]
 
 
-class EmotionClassifierBase(RegisteredMethod, PredictionMixin, DistillationMixin,
-                            TrainingMixin, HeldOutMixin,
-                            NetworkMixin, DeviceMixin, ParameterChecksMixin, PretrainedMixin,
+class EmotionClassifierBase(RegisteredMethod, PredictionMixin, ExplanationHooksMixin,
+                            DistillationMixin, TrainingMixin, HeldOutMixin, NetworkMixin,
+                            DeviceMixin, ParameterChecksMixin, PretrainedMixin,
                             ClassifierMixin, NeuralNet):
     """Base class of skemo's text emotion classifiers (see the module docstring).
 

@@ -30,7 +30,7 @@ from scipy.special import log_expit, log_softmax
 from skemo.thresholds import PRIOR_STRENGTH
 
 __all__ = ["fit_temperatures", "held_out_log_loss_gain", "log_loss_of",
-           "proba_from_scores", "scores_from_proba"]
+           "proba_from_scores", "rescale_proba_tensor", "scores_from_proba"]
 
 #: Temperatures are searched in [exp(-LOG_T_BOUND), exp(LOG_T_BOUND)].
 LOG_T_BOUND = 3.0
@@ -71,6 +71,37 @@ def proba_from_scores(scores: ArrayLike, multilabel: bool) -> np.ndarray:
     """Sigmoid (multi-label) or softmax (single-label) probabilities of ``scores``."""
     scores = np.asarray(scores, dtype=np.float64)
     return np.exp(log_expit(scores) if multilabel else log_softmax(scores, axis=1))
+
+
+def rescale_proba_tensor(proba, temperatures, multilabel):
+    """``proba`` (a torch tensor) with its scores divided by ``temperatures``, differentiably.
+
+    The torch form of ``proba_from_scores(scores_from_proba(proba) / temperatures)``,
+    for gradients through calibrated probabilities (word attributions).
+
+    Parameters
+    ----------
+    proba : torch.Tensor of shape (n_texts, n_labels)
+    temperatures : array-like of shape (n_labels,)
+    multilabel : bool
+
+    Returns
+    -------
+    torch.Tensor
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemo.calibration import rescale_proba_tensor
+    >>> rescale_proba_tensor(torch.tensor([[0.8807971]]), [2.0], True).round(decimals=4)
+    tensor([[0.7311]])
+    """
+    proba64 = proba.double()
+    temperatures = proba64.new_tensor(np.asarray(temperatures, dtype=np.float64))
+    if multilabel:
+        return (proba64.clamp(1e-7, 1 - 1e-7).logit() / temperatures).sigmoid().to(proba.dtype)
+    scores = proba64.clamp_min(np.finfo(np.float64).tiny).log() / temperatures
+    return scores.softmax(-1).to(proba.dtype)
 
 
 def log_loss_of(scores: ArrayLike, y: ArrayLike, multilabel: bool) -> float:

@@ -7,6 +7,7 @@
     skemo predict model/ < texts.txt > predictions.jsonl
     skemo evaluate model/ --data my_test.csv
     skemo evaluate model/ --data goemotions --split test
+    skemo explain model/ --labels joy,anger < texts.txt > attributions.jsonl
 
 ``fit`` trains one of skemo's methods on a file of your own labelled texts
 (CSV, TSV or JSON lines, read by :func:`skemo.datasets.load_labelled_texts`:
@@ -20,7 +21,10 @@ the labels, and the model is a directory, a Hub id or a bundled model::
 
     echo "Thank you so much!" | skemo predict goemotions --top-k 3
 
-``evaluate`` prints :func:`skemo.metrics.emotion_report` (with the expected
+``explain`` writes the word attributions of each text (:mod:`skemo.explain`),
+JSON lines ``{"text", "label", "score", "reference_score", "method",
+"words": [{"word", "start", "end", "attribution"}]}``, one per text and
+label. ``evaluate`` prints :func:`skemo.metrics.emotion_report` (with the expected
 calibration error) on a file of your own or a dataset split.
 User errors are reported as one line on standard error with exit status 2;
 a bug shows its traceback.
@@ -482,7 +486,7 @@ def predict(args):
 
 
 def _positive_int(text):
-    """A positive int option (``--max-queue`` etc.)."""
+    """A positive int option (``--max-queue``, ``--n-steps``, ``--batch``...)."""
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return int(text)
@@ -512,6 +516,33 @@ def serve(args):
     run_server(est, host=args.host, port=args.port, name=args.model,
                log_level="warning" if args.quiet else "debug" if args.verbose else "info",
                **limits)
+    return 0
+
+
+def explain(args):
+    """``skemo explain``: texts in, one JSON line per text and label of word attributions."""
+    est = load_model(args.model, device=args.device)
+    labels = None if args.labels is None else [name.strip() for name in args.labels.split(",")]
+    name = "<stdin>" if args.input == "-" else args.input
+    source = (contextlib.nullcontext(getattr(sys.stdin, "buffer", sys.stdin))
+              if args.input == "-" else open(args.input, "rb"))
+    output = (contextlib.nullcontext(sys.stdout) if args.output == "-"
+              else open(args.output, "w", encoding="utf-8"))
+    n_texts = 0
+    with source as binary, output as stream:
+        numbered = read_texts(name, _decoded_lines(name, binary), _input_format(args),
+                              args.text_field)
+        texts = nonblank_texts(name, numbered)
+        for chunk in _chunks(texts, args.batch):
+            explanation = est.explain(chunk, labels=labels, method=args.method,
+                                      n_steps=args.n_steps, n_samples=args.n_samples)
+            for record in explanation.to_records():
+                print(json.dumps(record, ensure_ascii=False), file=stream)
+            stream.flush()
+            n_texts += len(chunk)
+    if not n_texts:
+        raise ValueError("no texts to explain: give one text per line on standard input "
+                         "or in --input.")
     return 0
 
 
@@ -578,8 +609,8 @@ def build_parser():
     Returns
     -------
     argparse.ArgumentParser
-        The parser of ``fit``, ``predict``, ``evaluate`` and ``serve``; each subparser
-        sets ``run``, the function that executes it.
+        The parser of ``fit``, ``predict``, ``explain``, ``evaluate`` and ``serve``;
+        each subparser sets ``run``, the function that executes it.
     """
     from skemo import __version__
     from skemo.datasets import DATASETS
@@ -681,6 +712,39 @@ def build_parser():
                                  "blank text is an error naming its line)")
     predicting.add_argument("--device", metavar="DEVICE", help=device_help)
     predicting.set_defaults(run=predict)
+
+    explaining = commands.add_parser(
+        "explain", parents=[common], help="which words carried each label's probability",
+        description="Read texts (one per line, JSON lines or CSV; standard input or "
+                    "--input) and write one JSON line per text and label: its words "
+                    'with their attributions {"text", "label", "score", '
+                    '"reference_score", "method", "words"} (skemo.explain).')
+    explaining.add_argument("model", help=model_help)
+    explaining.add_argument("--labels", metavar="A,B,...",
+                            help="comma-separated labels to explain (default: the labels "
+                                 "predicted for each text)")
+    explaining.add_argument("--method", default="auto",
+                            choices=["auto", "integrated_gradients", "occlusion", "shapley"],
+                            help="attribution method (default: auto, integrated gradients "
+                                 "where the model predicts in float, else occlusion)")
+    explaining.add_argument("--n-steps", type=_positive_int, default=50, metavar="N",
+                            help="integration steps of integrated_gradients (default: 50)")
+    explaining.add_argument("--n-samples", type=_positive_int, default=25, metavar="N",
+                            help="word orders sampled by shapley (default: 25)")
+    explaining.add_argument("--batch", type=_positive_int, default=32, metavar="N",
+                            help="texts explained per output flush (default: 32)")
+    explaining.add_argument("--input", default="-", metavar="FILE",
+                            help="UTF-8 input file (default: standard input)")
+    explaining.add_argument("--input-format", default="auto",
+                            choices=["auto", "lines", "jsonl", "csv"],
+                            help="auto (default): from the --input suffix (.jsonl, .csv), "
+                                 "else one text per line")
+    explaining.add_argument("--text-field", default="text", metavar="NAME",
+                            help="the text's JSON field or CSV column (default: text)")
+    explaining.add_argument("--output", default="-", metavar="FILE",
+                            help="JSON lines output file (default: standard output)")
+    explaining.add_argument("--device", metavar="DEVICE", help=device_help)
+    explaining.set_defaults(run=explain)
 
     evaluating = commands.add_parser(
         "evaluate", parents=[common, files],

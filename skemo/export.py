@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from skemo.explain import ExplanationMixin
+
 __all__ = ["ONNXEmotionClassifier", "export_onnx", "export_transformers"]
 
 _MODELING_FILE = "modeling_skemo.py"
@@ -276,7 +278,7 @@ def export_onnx(est, directory, *, opset_version=17, quantize=False):
     return directory
 
 
-class ONNXEmotionClassifier:
+class ONNXEmotionClassifier(ExplanationMixin):
     """Predict with an :func:`export_onnx` directory through ``onnxruntime``.
 
     Tokenisation is skemo's (the same truncation to ``max_length``), and so
@@ -360,8 +362,18 @@ class ONNXEmotionClassifier:
         ndarray or list of lists
             An indicator matrix, label lists or labels, as ``y`` was.
         """
+        return self._decide(self.predict_proba(X))
+
+    def _decide(self, proba, *, encoded=False):
+        """The answer for ``proba``, as the exported estimator's ``_decide``."""
         from skemo._estimator.prediction import decide, thresholds_for
 
         thresholds = (thresholds_for(self.threshold, self.thresholds_, len(self.label_names_))
                       if self.multilabel_ else None)
-        return decide(self.predict_proba(X), self.target_encoder_, thresholds)
+        return decide(proba, self.target_encoder_, thresholds, encoded=encoded)
+
+    def _explanation_scorers(self, open_labels):
+        """``explain`` through ``predict_proba`` alone: the exported labels, no gradients."""
+        if open_labels is not None:
+            raise self._refuse_open_labels(open_labels)
+        return list(self.label_names_), self.predict_proba, None, "occlusion"

@@ -1,5 +1,5 @@
 """Plots for emotion classifiers: per-label F1, label co-occurrence, confusion,
-threshold curves and the valence-arousal circumplex.
+threshold curves, the valence-arousal circumplex and word attributions.
 
 Every function draws on ``ax`` (a new figure's axes when None) and returns
 the :class:`matplotlib.axes.Axes` it drew on. matplotlib is an optional
@@ -20,6 +20,7 @@ __all__ = [
     "plot_circumplex",
     "plot_confusion",
     "plot_cooccurrence",
+    "plot_explanation",
     "plot_label_f1",
     "plot_threshold_curves",
 ]
@@ -59,6 +60,53 @@ def _check_indicator(Y, name):
         raise ValueError(f"{name} must be a binary indicator matrix of shape "
                          f"(n_samples, n_labels); got an array of shape {Y.shape}.")
     return Y.astype(int)
+
+
+def plot_explanation(explanation, index=0, *, ax=None):
+    """The word attributions of one text and label, as bars in reading order.
+
+    Parameters
+    ----------
+    explanation : skemo.explain.Explanation
+        As ``explain`` returns it.
+    index : int, default=0
+        The record to draw (one per text and label, in the order of
+        ``explanation``).
+    ax : matplotlib.axes.Axes or None, default=None
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        One bar per word (``ax.patches``), from the first word at the top;
+        green bars raised the label's probability, red ones lowered it.
+
+    Examples
+    --------
+    >>> from skemo.explain import Explanation
+    >>> from skemo.plot import plot_explanation
+    >>> explanation = Explanation([{"text": "so happy", "label": "joy", "score": 0.9,
+    ...     "reference_score": 0.2, "method": "occlusion", "words": [
+    ...     {"word": "so", "start": 0, "end": 2, "attribution": -0.1},
+    ...     {"word": "happy", "start": 3, "end": 8, "attribution": 0.6}]}])
+    >>> ax = plot_explanation(explanation)
+    >>> [tick.get_text() for tick in ax.get_yticklabels()], len(ax.patches)
+    (['so', 'happy'], 2)
+    """
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(explanation):
+        raise ValueError(f"index must be an int in [0, {len(explanation)}); got {index!r}.")
+    record = explanation[index]
+    words = record["words"]
+    values = np.array([word["attribution"] for word in words], dtype=float)
+    ax = _axes(ax, figsize=(6.0, 0.3 * len(words) + 1.5))
+    positions = np.arange(len(words))
+    ax.barh(positions, values, color=np.where(values >= 0, "tab:green", "tab:red"))
+    ax.set_yticks(positions, [word["word"] for word in words])
+    ax.invert_yaxis()
+    ax.axvline(0, color="0.3", linewidth=0.8)
+    ax.set_xlabel(f"contribution to p({record['label']})")
+    ax.set_title(f"{record['label']}: p = {record['score']:.2f} "
+                 f"({record['method'].replace('_', ' ')})")
+    return ax
 
 
 def plot_label_f1(y_true, y_pred, target_names=None, *, ax=None):

@@ -38,6 +38,7 @@ EXAMPLE_ORDER = (
     "custom_labels.py",
     "valence_intensity.py",
     "plots.py",
+    "explain_predictions.py",
 )
 
 

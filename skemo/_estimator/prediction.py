@@ -272,11 +272,14 @@ class PredictionMixin(_SetOutputMixin):
         """The label logits in a module output (a tensor, or a tuple's first item)."""
         return output[0] if isinstance(output, tuple) else output
 
+    def proba_tensor_from_output(self, output):
+        """Probabilities (a float32 tensor, differentiable) from a module output, uncalibrated."""
+        scores = self.scores_from_output(output).float()
+        return torch.sigmoid(scores) if self.multilabel_ else torch.softmax(scores, -1)
+
     def proba_from_output(self, output):
         """Probabilities (numpy, float32) from a module output, before calibration."""
-        scores = self.scores_from_output(output).float()
-        proba = torch.sigmoid(scores) if self.multilabel_ else torch.softmax(scores, -1)
-        return proba.cpu().numpy()
+        return self.proba_tensor_from_output(output).detach().cpu().numpy()
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """Label probabilities for texts ``X``.
@@ -305,17 +308,21 @@ class PredictionMixin(_SetOutputMixin):
         training (a class or its name) keeps its temperature, any other
         takes their geometric mean.
         """
-        temperatures = getattr(self, "temperatures_", None)
+        temperatures = self._temperatures_for(labels)
         if temperatures is None:
             return proba
-        if labels is not None:
-            own = {**dict(zip(np.asarray(self.classes_).tolist(), temperatures)),
-                   **dict(zip(self.label_names_, temperatures))}
-            pooled = float(np.exp(np.mean(np.log(temperatures))))
-            temperatures = np.array([own.get(name, pooled) for name in labels],
-                                    dtype=np.float32)
         scores = scores_from_proba(proba, self.multilabel_) / temperatures
         return proba_from_scores(scores, self.multilabel_).astype(np.float32)
+
+    def _temperatures_for(self, labels=None):
+        """The temperatures of columns ``labels`` (None: ``classes_``); None if uncalibrated."""
+        temperatures = getattr(self, "temperatures_", None)
+        if temperatures is None or labels is None:
+            return temperatures
+        own = {**dict(zip(np.asarray(self.classes_).tolist(), temperatures)),
+               **dict(zip(self.label_names_, temperatures))}
+        pooled = float(np.exp(np.mean(np.log(temperatures))))
+        return np.array([own.get(name, pooled) for name in labels], dtype=np.float32)
 
     def transform(self, X: Sequence[str]) -> np.ndarray:
         """The pooled text embeddings of the fitted encoder, one row per text.

@@ -85,15 +85,30 @@ class LabelTextClassifierBase(EmotionClassifierBase):
         if labels is None:
             return super().predict_proba(X)
         check_is_fitted(self, ["classes_", "module_"])
+        names, embeddings = self._open_label_embeddings(labels)
+        scorer = self._prediction_module(self.precision).with_labels(embeddings)
+        return self._calibrated(self._predict_texts(X, self.proba_from_output, module=scorer),
+                                labels=names)
+
+    def _check_open_vocabulary(self):
+        """Raise where this estimator cannot score labels unseen in training (it can)."""
+
+    def _open_label_embeddings(self, labels):
+        """The names of ``labels`` and their label embeddings (computed without gradients)."""
         if isinstance(labels, str) or not len(labels):
             raise ValueError("labels must be a non-empty dict {name: description} or a "
                              "list of label names.")
+        self._check_open_vocabulary()
         names = list(labels)
         descriptions = labels if isinstance(labels, dict) else self.label_descriptions
         ids, mask = self._tokenized_label_texts(names, descriptions)
         module = self.module_.eval()
-        with torch.inference_mode(), self._autocast():
+        with torch.no_grad(), self._autocast():
             embeddings = module.encode_labels(ids.to(self.device_), mask.to(self.device_))
-        scorer = self._prediction_module(self.precision).with_labels(embeddings)
-        return self._calibrated(self._predict_texts(X, self.proba_from_output, module=scorer),
-                                labels=names)
+        return names, embeddings
+
+    def _explained_module(self, labels):
+        if labels is None:
+            return super()._explained_module(labels)
+        names, embeddings = self._open_label_embeddings(labels)
+        return names, self.module_.with_labels(embeddings)

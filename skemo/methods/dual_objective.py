@@ -232,17 +232,17 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
         logits, calibrated, _ = output
         return calibrated if self.score_from == "similarity" else logits
 
-    def proba_from_output(self, output):
-        """Probabilities of the ``score_from`` view (numpy, float32)."""
+    def proba_tensor_from_output(self, output):
+        """Probabilities of the ``score_from`` view (a float32 tensor)."""
         logits, calibrated, _ = output
         if self.score_from not in SCORE_VIEWS:
             raise ValueError(f"score_from must be one of {SCORE_VIEWS}; "
                              f"got {self.score_from!r}.")
         views = {"head": logits, "similarity": calibrated}
         if self.score_from != "mean":
-            return super().proba_from_output(views[self.score_from])
-        return (super().proba_from_output(logits)
-                + super().proba_from_output(calibrated)) / 2
+            return super().proba_tensor_from_output(views[self.score_from])
+        return (super().proba_tensor_from_output(logits)
+                + super().proba_tensor_from_output(calibrated)) / 2
 
     def predict_proba(self, X, labels=None):
         """Label probabilities from the ``score_from`` view.
@@ -261,12 +261,14 @@ class DualObjectiveClassifier(SimilarityEmotionClassifier):
         -------
         ndarray of shape (n_texts, n_labels)
         """
-        if labels is not None and self.score_from != "similarity":
+        return super().predict_proba(X, labels=labels)
+
+    def _check_open_vocabulary(self):
+        if self.score_from != "similarity":
             raise ValueError(
                 f"labels=... needs score_from='similarity' (got {self.score_from!r}): "
                 "the classification head cannot score labels unseen in training. "
                 "Call set_params(score_from='similarity') first.")
-        return super().predict_proba(X, labels=labels)
 
 
 __all__ = ["DualObjectiveClassifier", "DualObjectiveLoss", "DualObjectiveModel"]

@@ -82,6 +82,27 @@ class LabelTextModel(EmotionModule):
         view._label_cache = label_embeddings
         return view
 
+    def for_gradients(self):
+        """A view holding its label embeddings as a plain tensor, without gradients.
+
+        The cached embeddings (of the fitted labels, or of the labels a
+        :meth:`with_labels` view scores), else the fitted labels' computed
+        here. Its forward pass then runs the encoder on the text alone, so
+        the text's input embeddings can be attributed (see the base). Call
+        it in evaluation mode.
+
+        Returns
+        -------
+        LabelTextModel
+        """
+        labels = self._label_cache  # the cached labels, or those of a with_labels view
+        if labels is None:
+            with torch.no_grad():
+                labels = self.encode_labels()
+        view = copy.copy(self)
+        view._label_cache = labels.detach().clone()  # a plain tensor, even from inference mode
+        return view
+
     def with_encoder(self, encoder):
         """A copy running ``encoder``, scoring against this module's label embeddings.
 

@@ -22,6 +22,11 @@ parameters). It exposes:
 :meth:`~EmotionModule.calibration_parameters`
     Scalars that only calibrate probabilities (e.g. a similarity offset);
     they train at their own fixed learning rate with no weight decay.
+:meth:`~EmotionModule.for_gradients`
+    The module to differentiate label scores through with respect to the
+    text's input embeddings (word attributions): itself, unless its forward
+    pass runs the encoder on more than the text (label texts, say what
+    else is fixed here).
 :meth:`~EmotionModule.with_encoder`
     A copy running another encoder, sharing everything else: int8
     prediction runs the copy whose encoder is on onnxruntime. A module whose
@@ -72,6 +77,20 @@ class EmotionModule(nn.Module):
         They train at :data:`~skemo.base.CALIBRATION_LR` without weight decay.
         """
         return []
+
+    def for_gradients(self):
+        """The module whose scores are differentiated with respect to the text's inputs.
+
+        Integrated gradients replace the output of the encoder's input
+        embedding layer; a forward pass that runs that layer on anything
+        but the text would see its output replaced too. This default, the
+        module itself, suits modules that encode only the text.
+
+        Returns
+        -------
+        EmotionModule
+        """
+        return self
 
     def with_encoder(self, encoder):
         """A copy of this module that runs ``encoder`` in place of ``self.encoder``.

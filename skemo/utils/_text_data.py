@@ -52,12 +52,27 @@ def tokenize_texts(tokenizer, texts, max_length):
 
 
 def _truncate(row, max_length, tokenizer):
-    if len(row) <= max_length:
-        return row
-    last = row[-1]
-    if last in (tokenizer.sep_token_id, tokenizer.eos_token_id) and max_length > 1:
-        return row[: max_length - 1] + [last]
-    return row[:max_length]
+    return [row[i] for i in kept_positions(row, max_length, tokenizer)]
+
+
+def kept_positions(ids, max_length, tokenizer):
+    """The positions of the token ids ``ids`` that truncation to ``max_length`` keeps.
+
+    The first tokens, and a final separator (or end-of-sequence) token.
+
+    Examples
+    --------
+    >>> from skemo.nn.encoder import load_tokenizer
+    >>> from skemo.utils._text_data import kept_positions
+    >>> kept_positions([101, 7, 8, 9, 102], 3, load_tokenizer("all-MiniLM-L6-v2"))
+    [0, 1, 4]
+    """
+    positions = list(range(len(ids)))
+    if len(ids) <= max_length:
+        return positions
+    if ids[-1] in (tokenizer.sep_token_id, tokenizer.eos_token_id) and max_length > 1:
+        return positions[: max_length - 1] + [positions[-1]]
+    return positions[:max_length]
 
 
 class TextDataset(Dataset):
