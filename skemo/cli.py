@@ -355,6 +355,13 @@ def _chunks(texts, size):
         yield chunk
 
 
+def _progress(verbose):
+    """The one progress bar of ``skemo predict -v`` (texts predicted so far), or a stand-in."""
+    from tqdm.auto import tqdm
+
+    return tqdm(desc="predict", unit="text", disable=not verbose)
+
+
 def _output_format(args):
     if args.format is not None:
         return args.format
@@ -391,8 +398,7 @@ def predict(args):
     est = load_model(args.model, device=args.device)
     if args.threshold is not None:
         est.set_params(threshold=args.threshold)
-    if args.verbose:
-        est.set_params(verbose=args.verbose)  # progress bars on long inputs
+    est.set_params(verbose=0)  # one progress bar over all chunks (-v), not one per chunk
     names = est.label_names_
     kind = _input_format(args)
     name = "<stdin>" if args.input == "-" else args.input
@@ -404,7 +410,7 @@ def predict(args):
               else open(args.output, "w", encoding="utf-8", newline=""))
     out_format = _output_format(args)
     n_texts = 0
-    with source as binary, output as stream:
+    with source as binary, output as stream, _progress(args.verbose) as progress:
         writer = csv.writer(stream) if out_format == "csv" else None
         if writer is not None:
             writer.writerow(["text", "labels", *names])
@@ -425,6 +431,7 @@ def predict(args):
                 print(json.dumps(record, ensure_ascii=False), file=stream)
             stream.flush()
             n_texts += len(chunk)
+            progress.update(len(chunk))
     if not n_texts:
         raise ValueError("no texts to predict: give one text per line on standard input "
                          "or in --input.")

@@ -22,7 +22,9 @@ train on the declared mode without the normalisation unless asked for it
 (see :func:`default_pooling`).
 """
 
+import contextlib
 import json
+import threading
 import warnings
 from pathlib import Path
 
@@ -95,13 +97,16 @@ def _unreachable(encoder, error):
     )
 
 
-def load_backbone(encoder):
+def load_backbone(encoder, *, progress=True):
     """Load the transformer backbone (without any task head).
 
     Parameters
     ----------
     encoder : str, path-like or transformers.PretrainedConfig
         What to load; a config builds a randomly initialised model.
+    progress : bool, default=True
+        Whether transformers may show its progress bars (``Loading
+        weights``) while it loads; False turns them off for this load only.
 
     Returns
     -------
@@ -122,9 +127,33 @@ def load_backbone(encoder):
         return AutoModel.from_config(encoder)
     source = resolve_encoder(encoder)
     try:
-        return AutoModel.from_pretrained(source)
+        with contextlib.nullcontext() if progress else _without_progress_bars():
+            return AutoModel.from_pretrained(source)
     except (OSError, ValueError) as error:
         raise _unreachable(encoder, error) from error
+
+
+#: Held while transformers' progress bars are off, so that loads in several threads
+#: restore the setting they found, not one another's.
+_PROGRESS_BARS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_progress_bars():
+    """transformers' (and huggingface_hub's) progress bars off inside, as they were after."""
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars
+    from transformers.utils import logging as hf_logging
+
+    with _PROGRESS_BARS_LOCK:
+        shown, hub_hidden = hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled()
+        hf_logging.disable_progress_bar()
+        try:
+            yield
+        finally:
+            if shown:
+                hf_logging.enable_progress_bar()  # turns huggingface_hub's on as well
+            if hub_hidden:
+                disable_progress_bars()
 
 
 def load_tokenizer(encoder, tokenizer=None):
