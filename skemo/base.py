@@ -224,9 +224,9 @@ class EmotionClassifierBase(RegisteredMethod, PredictionMixin, ExplanationHooksM
         Number type of forward passes (weights stay fp32): an autocast type,
         or ``"int8"``, which predicts with the encoder exported to onnxruntime
         with int8 weights (CPU only; built at the first prediction after the
-        weights change; a fit in ``"int8"`` trains as ``"auto"``; its
-        activations are quantised per batch, so a text's probabilities move
-        slightly with the texts batched with it). ``"auto"`` is bf16 on GPUs;
+        weights change; a fit in ``"int8"`` trains as ``"auto"``; it runs
+        each text alone, so a text's probabilities do not depend on the texts
+        predicted with it). ``"auto"`` is bf16 on GPUs;
         on CPUs it trains in fp32 and predicts with the int8 encoder, as
         ``"int8"`` (in fp32, with a warning, where the encoder cannot be
         exported); :doc:`/user_guide/gpu` gives the measurements behind this.
@@ -242,7 +242,9 @@ class EmotionClassifierBase(RegisteredMethod, PredictionMixin, ExplanationHooksM
         global generator when ``fit`` starts.
     verbose : int, default=0
         1 prints skorch's epoch table and shows progress bars for ``fit`` and
-        for long ``predict_proba`` calls.
+        for long ``predict_proba`` calls (one bar per call). 0 also keeps
+        transformers' progress bars (``Loading weights``) off while the
+        encoder loads.
     **kwargs
         skorch parameters, e.g. ``callbacks``, ``warm_start``,
         ``optimizer__betas``, ``module__dropout``, ``iterator_train__num_workers``.
@@ -260,8 +262,7 @@ class EmotionClassifierBase(RegisteredMethod, PredictionMixin, ExplanationHooksM
         probabilities (multi-label with a validation split), used when
         ``threshold`` is ``"tuned"`` or ``"auto"``. Where ``precision``
         predicts with the int8 encoder they are tuned on float32 probabilities,
-        whose decisions int8 reproduces more closely than thresholds tuned on
-        its own batch-dependent ones.
+        whose decisions int8 reproduces closely.
     temperatures_ : ndarray of shape (n_labels,) or None
         The temperatures ``predict_proba`` divides the label scores by
         (``calibration``); None when the probabilities are not rescaled.

@@ -411,6 +411,13 @@ def _chunks(texts, size):
         yield chunk
 
 
+def _progress(verbose):
+    """The one progress bar of ``skemo predict -v`` (texts predicted so far), or a stand-in."""
+    from tqdm.auto import tqdm
+
+    return tqdm(desc="predict", unit="text", disable=not verbose)
+
+
 def _output_format(args):
     if args.format is not None:
         return args.format
@@ -445,8 +452,7 @@ def predict(args):
     import csv
 
     est = load_model(args.model, device=args.device)
-    if args.verbose:
-        est.set_params(verbose=args.verbose)  # progress bars on long inputs
+    est.set_params(verbose=0)  # one progress bar over all chunks (-v), not one per chunk
     names = est.label_names_
     kind = _input_format(args)
     name = "<stdin>" if args.input == "-" else args.input
@@ -458,7 +464,7 @@ def predict(args):
               else open(args.output, "w", encoding="utf-8", newline=""))
     out_format = _output_format(args)
     n_texts, skipped = 0, []
-    with source as binary, output as stream:
+    with source as binary, output as stream, _progress(args.verbose) as progress:
         writer = csv.writer(stream) if out_format == "csv" else None
         if writer is not None:
             writer.writerow(["text", "labels", *names])
@@ -475,6 +481,7 @@ def predict(args):
                     print(json.dumps(record, ensure_ascii=False), file=stream)
             stream.flush()
             n_texts += len(chunk)
+            progress.update(len(chunk))
     if skipped and not args.quiet:
         lines = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
         print(f"skemo predict: skipped {len(skipped)} blank text(s), on line(s) {lines}",

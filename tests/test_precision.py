@@ -243,3 +243,28 @@ def test_int8_prediction_of_a_label_text_model_keeps_its_per_label_offsets(multi
     fp32 = est.predict_proba(X)
     int8 = est.set_params(precision="int8").predict_proba(X)
     np.testing.assert_allclose(int8, fp32, atol=0.01)  # the mean offset was 0.12 away
+
+
+def test_int8_scores_of_a_text_do_not_depend_on_its_batch_or_the_thread_count(
+        fp32_model, multilabel_data):
+    import copy
+
+    X, _, _ = multilabel_data
+    probes = list(X[:8])
+    # 64 texts of mixed lengths, one of them long: with activations quantised per
+    # batch, its large activations would coarsen the scale of every text beside it
+    others = list(X[8:70]) + [" ".join(X[70:90])]
+    est = fp32_model.set_params(precision="auto", batch_size=64)
+    threads = torch.get_num_threads()
+    try:
+        alone = np.stack([est.predict_proba([text])[0] for text in probes])
+        batched = np.stack([est.predict_proba(others[:i] + [text] + others[i:])[i]
+                            for i, text in enumerate(probes)])
+        torch.set_num_threads(1 if threads > 1 else 2)
+        twin = copy.deepcopy(est)             # its own int8 copy, built at this thread count
+        other_threads = twin.predict_proba(probes)
+    finally:
+        torch.set_num_threads(threads)
+        est.set_params(precision="fp32", batch_size=tiny_params()["batch_size"])
+    np.testing.assert_allclose(batched, alone, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(other_threads, alone, atol=1e-5, rtol=0)

@@ -36,7 +36,8 @@ class NetworkMixin:
         # transformers sets attributes of a config it builds a model from: use a copy.
         encoder = (copy.deepcopy(self.encoder) if isinstance(self.encoder, PretrainedConfig)
                    else self.encoder)
-        backbone = load_backbone(encoder, self.trust_remote_code)
+        backbone = load_backbone(encoder, self.trust_remote_code,
+                                 progress=bool(self.verbose))
         self.tokenizer_ = load_tokenizer(self.encoder, self.tokenizer, self.trust_remote_code)
         self.max_positions_ = self._position_limit(backbone.config)
         if self.max_positions_ is not None and self.max_length > self.max_positions_:

@@ -22,8 +22,10 @@ train on the declared mode without the normalisation unless asked for it
 (see :func:`default_pooling`).
 """
 
+import contextlib
 import json
 import os
+import threading
 import warnings
 from pathlib import Path
 
@@ -161,7 +163,7 @@ def check_source(source, what, trust_remote_code=False):
                              f"{consent}")
 
 
-def load_backbone(encoder, trust_remote_code=False):
+def load_backbone(encoder, trust_remote_code=False, *, progress=True):
     """Load the transformer backbone (without any task head).
 
     Parameters
@@ -171,6 +173,9 @@ def load_backbone(encoder, trust_remote_code=False):
     trust_remote_code : bool, default=False
         Whether a checkpoint may name code of its own (``auto_map``) to be
         run; see :func:`~skemo.nn.check_source`.
+    progress : bool, default=True
+        Whether transformers may show its progress bars (``Loading
+        weights``) while it loads; False turns them off for this load only.
 
     Returns
     -------
@@ -198,9 +203,33 @@ def load_backbone(encoder, trust_remote_code=False):
     source = resolve_encoder(encoder)
     check_source(encoder if _is_local_path(encoder) else source, "encoder", trust_remote_code)
     try:
-        return AutoModel.from_pretrained(source, trust_remote_code=trust_remote_code)
+        with contextlib.nullcontext() if progress else _without_progress_bars():
+            return AutoModel.from_pretrained(source, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as error:
         raise _unreachable(encoder, error) from error
+
+
+#: Held while transformers' progress bars are off, so that loads in several threads
+#: restore the setting they found, not one another's.
+_PROGRESS_BARS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_progress_bars():
+    """transformers' (and huggingface_hub's) progress bars off inside, as they were after."""
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars
+    from transformers.utils import logging as hf_logging
+
+    with _PROGRESS_BARS_LOCK:
+        shown, hub_hidden = hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled()
+        hf_logging.disable_progress_bar()
+        try:
+            yield
+        finally:
+            if shown:
+                hf_logging.enable_progress_bar()  # turns huggingface_hub's on as well
+            if hub_hidden:
+                disable_progress_bars()
 
 
 def load_tokenizer(encoder, tokenizer=None, trust_remote_code=False):

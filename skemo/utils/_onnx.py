@@ -11,6 +11,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from skemo.nn.encoder import TextEncoder
@@ -42,14 +43,60 @@ def export_graph(module, path, example, output_names, opset_version=17):
                           dynamic_axes=axes, opset_version=opset_version)
 
 
+#: CPU flags (Linux's /proc/cpuinfo names) of the int8 dot-product instructions.
+VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
+
+
+def needs_reduced_range(cpu_flags=None):
+    """Whether int8 weights must keep to 7 bits on this CPU.
+
+    onnxruntime multiplies uint8 activations by int8 weights with AVX2's
+    ``vpmaddubsw`` where the CPU lacks VNNI; its 16-bit sums of two products
+    saturate when both weights are near 127, which moved a tiny random
+    model's probabilities by 0.07 on a 2-core AMD EPYC without VNNI
+    (``tests/test_export.py``). onnxruntime's remedy is ``reduce_range``:
+    7-bit weights, which cannot saturate. With VNNI (or on other
+    architectures) the full 8 bits are kept.
+
+    Parameters
+    ----------
+    cpu_flags : set of str or None, default=None
+        The CPU's flags; None reads them from ``/proc/cpuinfo`` (where there
+        is none, an x86 CPU is taken to lack VNNI).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from skemo.utils._onnx import needs_reduced_range
+    >>> needs_reduced_range({"avx2", "fma"}), needs_reduced_range({"avx2", "avx512_vnni"})
+    (True, False)
+    """
+    import platform
+
+    if cpu_flags is None:
+        if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686", "x86"):
+            return False
+        try:
+            text = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return True
+        cpu_flags = {flag for line in text.splitlines() if line.startswith("flags")
+                     for flag in line.split(":", 1)[1].split()}
+    return not VNNI_FLAGS & set(cpu_flags)
+
+
 def quantize_file(source, target):
     """Write ``source``'s graph to ``target`` with int8 weights (onnxruntime's dynamic quantiser).
 
     Signed int8 weights with one scale per output channel; activations are
-    quantised per batch when the graph runs
+    quantised per run when the graph runs
     (``onnxruntime.quantization.quantize_dynamic``). Per-channel scales halve
-    the cost of one scale per tensor and run as fast (bundled GoEmotions
-    model: 0.0037 against 0.0072 tuned macro-F1, ``benchmarks/RESULTS.md``).
+    the cost of one scale per tensor and run as fast (``benchmarks/RESULTS.md``).
+    On x86 CPUs without VNNI instructions the weights use 7 bits
+    (``reduce_range``, :func:`needs_reduced_range`).
     """
     import logging
 
@@ -60,7 +107,7 @@ def quantize_file(source, target):
     root.setLevel(logging.ERROR)  # its advice to pre-process with shape inference
     try:
         quantize_dynamic(Path(source), Path(target), weight_type=QuantType.QInt8,
-                         per_channel=True)
+                         per_channel=True, reduce_range=needs_reduced_range())
     finally:
         root.setLevel(level)
 
@@ -93,11 +140,19 @@ def example_tokens(tokenizer):
 
 
 class OnnxRuntimeEncoder(torch.nn.Module):
-    """A :class:`~skemo.nn.encoder.TextEncoder`'s forward pass on onnxruntime.
+    """A :class:`~skemo.nn.encoder.TextEncoder`'s forward pass on onnxruntime, text by text.
 
     Token ids and mask in, pooled float32 vectors out, as the encoder it was
     exported from; precomputed embeddings (float inputs) pass through, as
     there. For inference only: it has no parameters.
+
+    Each text runs alone, without its padding: a dynamically quantised graph
+    computes the int8 scale of its activations over its whole input, so a
+    batch run would give each text the scale of the largest activation in
+    the batch (padding included), and its scores would depend on the texts
+    beside it. Alone, a text's vector is the same in any batch and at any
+    thread count. Over length-sorted texts this costs about a fifth of the
+    encoder's batched throughput (GoEmotions texts, 2 cores).
 
     Parameters
     ----------
@@ -114,10 +169,13 @@ class OnnxRuntimeEncoder(torch.nn.Module):
             return input_ids
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        feed = {"input_ids": input_ids.cpu().long().numpy(),
-                "attention_mask": attention_mask.cpu().long().numpy()}
-        pooled = self.session.run(["pooled"], feed)[0]
-        return torch.from_numpy(pooled).to(input_ids.device)
+        ids = input_ids.cpu().long().numpy()
+        kept = attention_mask.cpu().numpy().astype(bool)
+        pooled = [self.session.run(["pooled"], {"input_ids": row[keep][None],
+                                                "attention_mask": np.ones((1, keep.sum()),
+                                                                          np.int64)})[0]
+                  for row, keep in zip(ids, kept)]
+        return torch.from_numpy(np.concatenate(pooled)).to(input_ids.device)
 
 
 def exportable_copy(module):
@@ -141,7 +199,8 @@ def int8_encoder(encoder, tokenizer):
 
     The encoder's :func:`exportable_copy` is exported to ONNX, quantised by
     :func:`quantize_file` and loaded in a session; ``encoder`` itself is
-    unchanged. About two seconds for MiniLM.
+    unchanged. About two seconds for MiniLM. It runs text by text, so that a
+    text's vector does not depend on the batch (see :class:`OnnxRuntimeEncoder`).
 
     Parameters
     ----------

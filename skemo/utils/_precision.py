@@ -29,9 +29,12 @@ with thresholds tuned on float32 probabilities, as fit tunes them (see
 int8 weights (onnxruntime's dynamic quantiser; torch.ao's int8 linears, with
 7-bit activations on x86, cost more on SemEval and are slower), at the first
 prediction after the weights change (about 2 s for MiniLM), and caches it with
-the module. Its activations are quantised per batch, so a text's probabilities
-can move slightly (typically below 0.01) with the texts batched with it; predict
-in ``"fp32"`` where they must not. int8 has no training counterpart, so a fit
+the module. It runs each text alone (:class:`~skemo.utils._onnx.OnnxRuntimeEncoder`):
+the dynamic quantiser scales a run's int8 activations by its whole input, so
+in batches a text's probabilities moved (by up to 0.11 on the bundled
+GoEmotions model) with the texts beside it; alone they do not depend on the
+batch or the thread count, at about a fifth of the encoder's batched
+throughput. int8 has no training counterpart, so a fit
 with ``precision="int8"`` trains as ``"auto"``; the floating-point passes
 around the int8 encoder (heads, label texts, a frozen encoder's precomputed
 embeddings, ``transform``) run in float32. Where an encoder cannot be
@@ -87,12 +90,11 @@ def tuning_precision(precision, device):
     """The precision in which decision thresholds are tuned for ``precision``.
 
     float32 where prediction runs the int8 encoder, ``precision`` itself
-    otherwise. int8 activations are quantised per batch, so int8
-    probabilities carry a little batch-dependent noise; thresholds tuned on
-    them fit that noise, and on four full-data models they scored 0.003-0.009
-    test macro-F1 below float32-tuned thresholds applied to the same int8
-    probabilities (``benchmarks/RESULTS.md``, "int8 on onnxruntime, the CPU
-    prediction default").
+    otherwise. When the int8 encoder quantised the activations of whole
+    batches, thresholds tuned on its probabilities scored 0.003-0.009 test
+    macro-F1 below float32-tuned thresholds applied to the same int8
+    probabilities on four full-data models (``benchmarks/RESULTS.md``, "int8
+    on onnxruntime, the CPU prediction default").
 
     >>> from skemo.utils._precision import tuning_precision
     >>> tuning_precision("auto", "cpu"), tuning_precision("bf16", "cpu")
@@ -162,8 +164,8 @@ def int8_copy(module, tokenizer):
 
     The encoder becomes an :class:`~skemo.utils._onnx.OnnxRuntimeEncoder`
     (:func:`~skemo.utils._onnx.int8_encoder`: exported to ONNX, weights
-    quantised to int8 by onnxruntime's dynamic quantiser, activations per
-    batch) in the copy that ``module.with_encoder`` makes (see
+    quantised to int8 by onnxruntime's dynamic quantiser, run text by
+    text) in the copy that ``module.with_encoder`` makes (see
     :class:`~skemo.nn.EmotionModule`); the heads stay float32 torch modules,
     shared with ``module``. ``module`` itself is unchanged. The copy is built
     once per weights version and cached with ``module``; threads asking at

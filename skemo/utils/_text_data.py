@@ -9,18 +9,28 @@ encoder (``freeze_encoder=True``) a dataset holds the texts' precomputed
 pooled embeddings instead of token ids, and batches stack those.
 """
 
+import unicodedata
 import warnings
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
+#: An encoder to suggest for texts that a tokenizer reads as mostly unknown tokens:
+#: its SentencePiece vocabulary covers emoji and a hundred languages' scripts.
+COVERING_ENCODER = "cardiffnlp/twitter-xlm-roberta-base"
+
 
 def tokenize_texts(tokenizer, texts, max_length):
     """Tokenise ``texts`` into lists of token ids of at most ``max_length``.
 
     Texts longer than ``max_length`` tokens are truncated, with one warning
-    per call that says how many were.
+    per call that says how many were. Texts of which more than half of the
+    word pieces are the tokenizer's unknown token (emoji, or a script outside
+    its vocabulary, for MiniLM's) get one warning per call too: the encoder
+    reads them as the same few ``[UNK]`` tokens, so they get (nearly)
+    identical scores. It counts them, names what their unknown pieces are
+    (:func:`unknown_characters`) and suggests an encoder that covers them.
 
     Parameters
     ----------
@@ -40,8 +50,12 @@ def tokenize_texts(tokenizer, texts, max_length):
     >>> [len(ids) for ids in tokenize_texts(tok, ["so happy", ""], 16)]
     [4, 2]
     """
-    ids = tokenizer(list(texts), add_special_tokens=True, truncation=False,
-                    verbose=False)["input_ids"]
+    texts = list(texts)
+    offsets = bool(getattr(tokenizer, "is_fast", False))
+    encoded = tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False,
+                        return_offsets_mapping=offsets)
+    ids = encoded["input_ids"]
+    _warn_unknown(tokenizer, texts, ids, encoded["offset_mapping"] if offsets else None)
     n_long = sum(len(row) > max_length for row in ids)
     if n_long:
         warnings.warn(
@@ -49,6 +63,68 @@ def tokenize_texts(tokenizer, texts, max_length):
             "tokens and were truncated.", UserWarning, stacklevel=3)
         ids = [_truncate(row, max_length, tokenizer) for row in ids]
     return ids
+
+
+def _warn_unknown(tokenizer, texts, ids, offsets):
+    """Warn once about the texts whose word pieces are mostly ``tokenizer``'s unknown token."""
+    unk = tokenizer.unk_token_id
+    if unk is None:
+        return
+    special = set(tokenizer.all_special_ids) - {unk}
+    causes, n_unknown = set(), 0
+    for i, row in enumerate(ids):
+        pieces = [token for token in row if token not in special]
+        n_unk = sum(token == unk for token in pieces)
+        if not n_unk or 2 * n_unk <= len(pieces):
+            continue
+        n_unknown += 1
+        if offsets is None:   # a slow tokenizer: no spans, so every character of the text
+            spans = [(0, len(texts[i]))]
+        else:
+            spans = [span for token, span in zip(row, offsets[i]) if token == unk]
+        causes.update(unknown_characters("".join(texts[i][a:b] for a, b in spans)))
+    if n_unknown:
+        named = ", ".join(sorted(causes, key=lambda cause: (cause != "emoji", cause)))
+        warnings.warn(
+            f"{n_unknown} of {len(ids)} texts are mostly unknown tokens "
+            f"({tokenizer.unk_token}) for this encoder's tokenizer, whose vocabulary "
+            f"lacks their characters ({named or 'unknown'}): the encoder cannot tell "
+            "them apart, so they get near-identical scores. An encoder whose tokenizer "
+            f"covers them would read them, e.g. encoder={COVERING_ENCODER!r}.",
+            UserWarning, stacklevel=4)
+
+
+def unknown_characters(text):
+    """What the characters of ``text`` are, as a warning names them: ``"emoji"`` or a script.
+
+    Symbols (Unicode category ``So``, where emoji are) are ``"emoji"``;
+    letters are named by their script as their Unicode names begin
+    (``"Han"`` for CJK ideographs); spaces, punctuation, digits, marks and
+    joiners (the variation selector of ``"❤️"``) are left out.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    set of str
+
+    Examples
+    --------
+    >>> from skemo.utils._text_data import unknown_characters
+    >>> sorted(unknown_characters("😂 我 ❤️"))
+    ['Han', 'emoji']
+    """
+    found = set()
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "So":
+            found.add("emoji")
+        elif category.startswith("L"):
+            script = unicodedata.name(char, "UNKNOWN").split()[0]
+            found.add("Han" if script == "CJK" else script.title())
+    return found
 
 
 def _truncate(row, max_length, tokenizer):
