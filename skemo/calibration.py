@@ -82,8 +82,12 @@ def rescale_proba_tensor(proba, temperatures, multilabel):
     Parameters
     ----------
     proba : torch.Tensor of shape (n_texts, n_labels)
+        Probabilities, one row per text and one column per label.
     temperatures : array-like of shape (n_labels,)
+        One positive temperature per label.
     multilabel : bool
+        Whether each label is a yes/no question of its own (sigmoid) rather than one
+        class of a distribution (softmax).
 
     Returns
     -------

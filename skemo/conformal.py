@@ -157,7 +157,9 @@ class ConformalEmotionSets:
         Parameters
         ----------
         proba : ndarray of shape (n_texts, n_labels)
+            Probabilities, one row per text and one column per label.
         y : indicator matrix, label lists or 1-D labels
+            The true labels of the texts, in any form ``fit`` takes.
 
         Returns
         -------
@@ -213,6 +215,7 @@ class ConformalEmotionSets:
         Parameters
         ----------
         proba : ndarray of shape (n_texts, n_labels)
+            Probabilities, one row per text and one column per label.
 
         Returns
         -------
@@ -234,6 +237,7 @@ class ConformalEmotionSets:
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
 
         Returns
         -------

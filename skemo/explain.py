@@ -62,6 +62,7 @@ def word_spans(text):
     Parameters
     ----------
     text : str
+        A text.
 
     Returns
     -------
@@ -83,6 +84,7 @@ def remove_words(text, spans, keep):
     Parameters
     ----------
     text : str
+        A text.
     spans : list of tuple of (int, int)
         The words' spans (:func:`word_spans`).
     keep : sequence of bool
@@ -123,9 +125,11 @@ class GradientScorer:
     embeddings : torch.nn.Module
         The layer whose output (the input embeddings) is attributed.
     tokenizer : transformers.PreTrainedTokenizerFast
+        The network's fast tokenizer (its offsets map pieces to words).
     max_length : int
         Texts are truncated as the model truncates them.
     device : str
+        Where the network runs (``"cpu"``, ``"cuda"``...).
     """
 
     forward: Callable
@@ -153,6 +157,7 @@ class Explanation:
     Parameters
     ----------
     records : list of dict
+        One dict per text and label, as :meth:`Explanation.to_records` gives them.
 
     Examples
     --------
@@ -196,7 +201,9 @@ class Explanation:
         Parameters
         ----------
         index : int
+            Which record: one text and one of its labels.
         k : int, default=3
+            How many words.
 
         Returns
         -------
@@ -322,6 +329,7 @@ def attribute_words(texts, targets, names, proba, *, method, gradient=None, n_st
     Parameters
     ----------
     texts : list of str
+        The texts, one string each.
     targets : list of sequence of int
         For each text, the columns of ``proba``'s output to explain.
     names : list of str
@@ -329,6 +337,7 @@ def attribute_words(texts, targets, names, proba, *, method, gradient=None, n_st
     proba : callable
         ``proba(list_of_texts)``: the probabilities ``(n_texts, n_labels)``.
     method : {"integrated_gradients", "occlusion", "shapley"}
+        The attribution method (see :func:`attribute_words`).
     gradient : GradientScorer or None, default=None
         Needed by ``"integrated_gradients"``.
     n_steps : int, default=50
@@ -398,6 +407,7 @@ class ExplanationMixin:
         Parameters
         ----------
         X : sequence of str
+            The texts, one string each.
         labels : None, str, sequence of str, or dict of str to str, default=None
             The labels to explain. None: for each text, the labels
             ``predict`` assigns it (its most probable label where none

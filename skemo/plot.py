@@ -73,6 +73,7 @@ def plot_explanation(explanation, index=0, *, ax=None):
         The record to draw (one per text and label, in the order of
         ``explanation``).
     ax : matplotlib.axes.Axes or None, default=None
+        The axes to draw on; None: those of a new figure.
 
     Returns
     -------
