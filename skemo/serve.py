@@ -23,12 +23,10 @@ a ``Retry-After`` header when the queue is full.
 Requests are batched (:class:`PredictionBatcher`): the texts of concurrent
 requests wait up to ``max_wait_ms`` for one another, at most
 ``max_batch_size`` of them are scored at once in one worker thread through the
-estimator's ``predict_proba``, and each request gets its own rows back. Where
-prediction runs the int8 encoder, whose activations are quantised over the
-whole batch so that a text's probabilities would shift with the texts batched
-beside it, each text of a batch is scored alone, so that an answer does not
-depend on the other requests; in float32 the batch is scored at once, its
-rows equal to those of each text alone up to float rounding. At most
+estimator's ``predict_proba``, and each request gets its own rows back: in
+float32 and int8 (a CPU's default, whose encoder runs each text alone) a
+text's probabilities do not depend on the other requests batched with it,
+beyond float rounding. At most
 ``max_queue`` texts wait; beyond that the server refuses work rather than
 hold it. SIGTERM or SIGINT stops the server gracefully: it stops accepting
 connections, answers the requests it holds, and exits with status 0.
@@ -230,25 +228,6 @@ class PredictionBatcher:
             start += len(chunk)
 
 
-def _scores_alone(est):
-    """Whether ``est`` must score each text alone for its answer not to depend on the others.
-
-    True where prediction runs the int8 encoder: its activations are
-    quantised with one scale per batch, so a text's probabilities move with
-    the texts batched beside it. Builds the int8 copy where there is none
-    yet (a warm-up).
-
-    Parameters
-    ----------
-    est : fitted estimator
-
-    Returns
-    -------
-    bool
-    """
-    return est._prediction_module(est.precision) is not est.module_
-
-
 class _BadRequest(Exception):
     """A request the client must change: ``status`` and ``detail`` say why."""
 
@@ -391,19 +370,14 @@ def create_app(est, *, name=None, **limits):
     labels = list(est.label_names_)
     name = type(est).__name__ if name is None else name
 
-    def score(texts):
-        if _scores_alone(est):
-            return np.concatenate([est.predict_proba([text]) for text in texts])
-        return est.predict_proba(texts)
-
-    batcher = PredictionBatcher(score, max_batch_size=limits["max_batch_size"],
+    batcher = PredictionBatcher(est.predict_proba, max_batch_size=limits["max_batch_size"],
                                 max_wait=limits["max_wait_ms"] / 1000,
                                 max_queue=limits["max_queue"])
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await batcher.start()
-        await batcher.run_in_worker(score, ["warm-up"])  # builds the int8 copy, if any
+        await batcher.run_in_worker(est.predict_proba, ["warm-up"])  # builds the int8 copy
         app.state.ready = True
         try:
             yield
