@@ -436,6 +436,24 @@ def batch_independence_rows():
     return ([("Scores alone and in a batch", header, rows)] if rows else []), note
 
 
+def serve_load_rows():
+    """The model server under load: latency, throughput, errors, answers as offline."""
+    records = read("serve_load")
+    rows = []
+    for r in records:
+        m = r["metrics"]
+        rows.append([r["model"], f"{r['clients']}", f"{r['requests_answered']:,}",
+                     f"{m['p50_ms']:.0f} ms", f"{m['p99_ms']:.0f} ms",
+                     f"{m['requests_per_s']:.1f}", f"{m['errors']}", f"{m['mismatches']}",
+                     f"{r['device']}{', cores shared' if r['cores_shared'] else ''}"])
+    header = ["model", "clients", "requests", "p50", "p99", "requests/s", "errors",
+              "answers unlike offline predict", "CPU"]
+    note = ("benchmarks/serve_load.py: skemo serve on loopback (batches of up to 32 texts, "
+            "5 ms wait), one text per request, each answer compared with skemo predict's "
+            "for the same text; 2 threads.")
+    return ([("skemo serve under load", header, rows)] if rows else []), note
+
+
 def pretrained_rows():
     """The bundled GoEmotions model as shipped (the latest record)."""
     records = read("pretrained")
@@ -688,6 +706,7 @@ TABLES = {"learning_curve": learning_curve_rows,
           "speed": speed_rows,
           "precision_cost": precision_cost_rows,
           "batch_independence": batch_independence_rows,
+          "serve_load": serve_load_rows,
           "pretrained": pretrained_rows,
           "choosing": choosing_rows,
           "conformal": conformal_rows,

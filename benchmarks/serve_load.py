@@ -189,7 +189,7 @@ def main():
     done = len(latencies)
     ms = np.array(latencies) * 1000
     record = {
-        "script": "serve_load.py", "model": args.model, "clients": args.clients,
+        "benchmark": "serve_load", "model": args.model, "clients": args.clients,
         "requests": args.requests, "requests_answered": done,
         "texts_per_request": k, "distinct_texts": len(texts),
         "server": {"max_batch_size": args.max_batch_size, "max_wait_ms": args.max_wait_ms,

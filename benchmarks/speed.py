@@ -290,7 +290,7 @@ PREDICTOR_KEYS = {
 }
 
 
-def prediction_table(texts, Y, names, seed, n_params, peaks):
+def prediction_table(texts, Y, names, seed, n_params, peaks, predictors):
     clf = FineTunedEmotionClassifier(max_epochs=0, validation_fraction=None,
                                      label_names=names, random_state=seed, **SETTINGS)
     clf.fit(texts[:64], Y[:64])
@@ -306,6 +306,7 @@ def prediction_table(texts, Y, names, seed, n_params, peaks):
         for quantize in (False, True):
             peers.append((f"skemo module on onnxruntime {'int8' if quantize else 'fp32'}",
                           None, lambda q=quantize: onnxruntime_predictor(clf, directory, q)))
+        peers = [peer for peer in peers if PREDICTOR_KEYS[peer[0]] in predictors]
         rows = interleaved_rates(peers, texts)
     pipeline_rate = rows[0][2]
     append("speed_predict", {
@@ -322,12 +323,13 @@ def prediction_table(texts, Y, names, seed, n_params, peaks):
         if isinstance(rate, str):
             print(f"| {name} | {rate} | | |")
             continue
-        used = ("" if precision is None else
+        used = ("" if precision is None or resolved_precision(precision, "cpu") not in peaks else
                 mfu(rate, tokens, 2 * n_params, peaks[resolved_precision(precision, "cpu")]))
         print(f"| {name} | {rate:.1f} | {rate / pipeline_rate:.2f} | {used and f'{used:.1%}'} |")
-    auto = next(rate for name, _, rate in rows if name.endswith("precision='auto'"))
-    print(f"\nskemo defaults (precision='auto': the int8 encoder on CPUs) / "
-          f"pipeline defaults (fp32): **{auto / pipeline_rate:.2f}x** (goal >= 4x)\n")
+    auto = next((rate for name, _, rate in rows if name.endswith("precision='auto'")), None)
+    if auto is not None:
+        print(f"\nskemo defaults (precision='auto': the int8 encoder on CPUs) / "
+              f"pipeline defaults (fp32): **{auto / pipeline_rate:.2f}x** (goal >= 4x)\n")
 
 
 def quality_table(models, precisions):
@@ -463,6 +465,9 @@ def main():
                         choices=["fp32", "bf16", "int8", "onnx", "onnx-int8"],
                         help="precisions of table (e) (onnx: skemo.export on onnxruntime)")
     parser.add_argument("--gpu-epochs", type=int, default=2, help="epochs of table (g)")
+    parser.add_argument("--predictors", nargs="+", default=list(PREDICTOR_KEYS.values()),
+                        choices=list(PREDICTOR_KEYS.values()),
+                        help="the rows of table (b); transformers_pipeline is always run")
     args = parser.parse_args()
     if resolve_device("auto") != "cpu":
         print("Note: tables (a)-(e) measure the CPU; a GPU is visible but only (g) uses it.\n")
@@ -474,13 +479,18 @@ def main():
           f"load average at start {load_average()})\n")
     throughput = "a" in args.tables or "b" in args.tables  # tables (a), (b) and (d)
     if throughput:
-        peaks = {name: gemm_peak(name) for name in ("fp32", "bf16", "int8")}
+        # bf16 GEMMs run emulated (and slowly) on CPUs without bf16 instructions: measure
+        # its peak only where a bf16 row is timed.
+        timed_precisions = {"fp32", "int8"} | ({"bf16"} if "a" in args.tables or any(
+            "bf16" in key for key in args.predictors) else set())
+        peaks = {name: gemm_peak(name) for name in ("fp32", "bf16", "int8")
+                 if name in timed_precisions}
         n_params = non_embedding_parameters()
     if "a" in args.tables:
         training_table(texts[:args.train_size], Y[:args.train_size], args.seed, n_params, peaks)
     if "b" in args.tables:
         prediction_table(texts[:args.predict_size], Y[:args.predict_size], names, args.seed,
-                         n_params, peaks)
+                         n_params, peaks, {"transformers_pipeline", *args.predictors})
     if "c" in args.tables:
         grid_table(texts[:args.grid_size], Y[:args.grid_size], names, args.seed,
                    args.grid_epochs, args.folds)
