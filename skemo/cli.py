@@ -447,6 +447,20 @@ def _top_k(text):
     return int(text)
 
 
+def _opened_input(args):
+    """The name and the binary stream of ``--input`` (standard input for ``-``)."""
+    if args.input == "-":
+        return "<stdin>", contextlib.nullcontext(getattr(sys.stdin, "buffer", sys.stdin))
+    return args.input, open(args.input, "rb")
+
+
+def _opened_output(args):
+    """The text stream of ``--output`` (standard output for ``-``)."""
+    if args.output == "-":
+        return contextlib.nullcontext(sys.stdout)
+    return open(args.output, "w", encoding="utf-8", newline="")
+
+
 def predict(args):
     """``skemo predict``: texts in (lines, JSONL or CSV), one record per text out."""
     import csv
@@ -455,13 +469,8 @@ def predict(args):
     est.set_params(verbose=0)  # one progress bar over all chunks (-v), not one per chunk
     names = est.label_names_
     kind = _input_format(args)
-    name = "<stdin>" if args.input == "-" else args.input
-    if args.input == "-":
-        source = contextlib.nullcontext(getattr(sys.stdin, "buffer", sys.stdin))
-    else:
-        source = open(args.input, "rb")
-    output = (contextlib.nullcontext(sys.stdout) if args.output == "-"
-              else open(args.output, "w", encoding="utf-8", newline=""))
+    name, source = _opened_input(args)
+    output = _opened_output(args)
     out_format = _output_format(args)
     n_texts, skipped = 0, []
     with source as binary, output as stream, _progress(args.verbose) as progress:
@@ -530,11 +539,8 @@ def explain(args):
     """``skemo explain``: texts in, one JSON line per text and label of word attributions."""
     est = load_model(args.model, device=args.device)
     labels = None if args.labels is None else [name.strip() for name in args.labels.split(",")]
-    name = "<stdin>" if args.input == "-" else args.input
-    source = (contextlib.nullcontext(getattr(sys.stdin, "buffer", sys.stdin))
-              if args.input == "-" else open(args.input, "rb"))
-    output = (contextlib.nullcontext(sys.stdout) if args.output == "-"
-              else open(args.output, "w", encoding="utf-8"))
+    name, source = _opened_input(args)
+    output = _opened_output(args)
     n_texts = 0
     with source as binary, output as stream:
         numbered = read_texts(name, _decoded_lines(name, binary), _input_format(args),
@@ -687,21 +693,22 @@ def build_parser():
                               "--param threshold=tuned); repeatable")
     fitting.set_defaults(run=fit)
 
+    texts_in = argparse.ArgumentParser(add_help=False)  # what predict and explain read
+    texts_in.add_argument("--input", default="-", metavar="FILE",
+                          help="UTF-8 input file (default: standard input)")
+    texts_in.add_argument("--input-format", default="auto",
+                          choices=["auto", "lines", "jsonl", "csv"],
+                          help="auto (default): from the --input suffix (.jsonl, .csv), "
+                               "else one text per line")
+    texts_in.add_argument("--text-field", default="text", metavar="NAME",
+                          help="the text's JSON field or CSV column (default: text)")
     predicting = commands.add_parser(
-        "predict", parents=[common], help="predict the emotions of texts",
+        "predict", parents=[common, texts_in], help="predict the emotions of texts",
         description="Read texts (one per line, JSON lines or CSV; standard input or "
                     "--input) and write one record per text: JSON lines "
                     '{"text", "labels", "scores", "probabilities"} or CSV '
                     "(text, labels joined by ';', one probability column per label).")
     predicting.add_argument("model", help=model_help)
-    predicting.add_argument("--input", default="-", metavar="FILE",
-                            help="UTF-8 input file (default: standard input)")
-    predicting.add_argument("--input-format", default="auto",
-                            choices=["auto", "lines", "jsonl", "csv"],
-                            help="auto (default): from the --input suffix (.jsonl, .csv), "
-                                 "else one text per line")
-    predicting.add_argument("--text-field", default="text", metavar="NAME",
-                            help="the text's JSON field or CSV column (default: text)")
     predicting.add_argument("--output", default="-", metavar="FILE",
                             help="output file (default: standard output)")
     predicting.add_argument("--format", choices=["jsonl", "csv"],
@@ -721,7 +728,7 @@ def build_parser():
     predicting.set_defaults(run=predict)
 
     explaining = commands.add_parser(
-        "explain", parents=[common], help="which words carried each label's probability",
+        "explain", parents=[common, texts_in], help="which words carried each label's probability",
         description="Read texts (one per line, JSON lines or CSV; standard input or "
                     "--input) and write one JSON line per text and label: its words "
                     'with their attributions {"text", "label", "score", '
@@ -740,14 +747,6 @@ def build_parser():
                             help="word orders sampled by shapley (default: 25)")
     explaining.add_argument("--batch", type=_positive_int, default=32, metavar="N",
                             help="texts explained per output flush (default: 32)")
-    explaining.add_argument("--input", default="-", metavar="FILE",
-                            help="UTF-8 input file (default: standard input)")
-    explaining.add_argument("--input-format", default="auto",
-                            choices=["auto", "lines", "jsonl", "csv"],
-                            help="auto (default): from the --input suffix (.jsonl, .csv), "
-                                 "else one text per line")
-    explaining.add_argument("--text-field", default="text", metavar="NAME",
-                            help="the text's JSON field or CSV column (default: text)")
     explaining.add_argument("--output", default="-", metavar="FILE",
                             help="JSON lines output file (default: standard output)")
     explaining.add_argument("--device", metavar="DEVICE", help=device_help)
