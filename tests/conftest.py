@@ -64,6 +64,18 @@ def tiny_encoder(tmp_path_factory):
     return str(path)
 
 
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, label_lists):
+    """A tiny fitted FineTunedEmotionClassifier saved once per module: (est, path, X)."""
+    from skemo import FineTunedEmotionClassifier
+
+    X, y = label_lists
+    est = FineTunedEmotionClassifier(**tiny_params(max_epochs=1)).fit(X, y)
+    path = tmp_path_factory.mktemp("saved") / "model"
+    est.save(path)
+    return est, path, X
+
+
 @pytest.fixture(scope="session")
 def sample():
     return load_goemotions_sample()

@@ -31,15 +31,6 @@ class MarkerModel(BertModel):
 '''
 
 
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory, label_lists):
-    X, y = label_lists
-    est = FineTunedEmotionClassifier(**tiny_params(max_epochs=1)).fit(X, y)
-    path = tmp_path_factory.mktemp("saved") / "model"
-    est.save(path)
-    return est, path, X
-
-
 def copy_save(path, dest):
     shutil.copytree(path, dest)
     return dest

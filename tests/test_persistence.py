@@ -21,15 +21,6 @@ def copy_save(path, dest):
     return dest
 
 
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory, label_lists):
-    X, y = label_lists
-    est = FineTunedEmotionClassifier(**tiny_params(max_epochs=1)).fit(X, y)
-    path = tmp_path_factory.mktemp("saved") / "model"
-    est.save(path)
-    return est, path, X
-
-
 def test_files_are_json_and_safetensors_only(saved):
     _, path, _ = saved
     files = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
