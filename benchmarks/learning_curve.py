@@ -32,6 +32,8 @@ Usage::
     SKEMO_DATA=../shared/data python benchmarks/learning_curve.py \\
         --datasets semeval2018_ec --sizes 100 300 --seeds 0 1 --learners logreg setfit
     SKEMO_DATA=../shared/data python benchmarks/learning_curve.py --learners finetuned
+    SKEMO_DATA=../shared/data python benchmarks/learning_curve.py --sizes full --seeds 0 \
+        --learners finetuned --save-dir models    # the saved fits feed conformal.py, explain.py
 """
 
 import argparse
@@ -166,6 +168,8 @@ def run(dataset, size, seed, learner, args, cache):
     else:
         est = fit_skemo(learner, X, y, seed, names, params)
         extra = {"epochs": len(est.history_), "warnings": est.fit_warnings_}
+        if args.save_dir:
+            est.save(f"{args.save_dir}/{dataset}-{size}-{learner}-seed{seed}")
 
         def predict(texts):
             out = est.predict(texts)
@@ -198,6 +202,8 @@ def main():
                         help="largest n SetFit runs at (its pairs grow with n squared)")
     parser.add_argument("--param", type=parse_param, action="append", default=[],
                         metavar="KEY=VALUE", help="override a skemo estimator parameter")
+    parser.add_argument("--save-dir", default=None,
+                        help="save each fitted skemo estimator under this directory")
     parser.add_argument("--skip-done", action="store_true",
                         help="skip the runs that results/learning_curve.jsonl already holds")
     args = parser.parse_args()

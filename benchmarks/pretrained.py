@@ -12,8 +12,8 @@ Three steps, each also runnable alone:
    dev micro/macro-F1 after every epoch (recorded in ``history_`` as
    ``dev_f1_micro``/``dev_f1_macro``, which the model card reports);
 2. ``package``: tune the thresholds on dev again as ``fit`` does for the
-   precision the bundle predicts in by default (``"auto"``: the int8 encoder
-   on CPUs, so on float32 probabilities), then keep
+   precision the bundle predicts in by default (``"auto"``: float32 on
+   CPUs), then keep
    only what training changed -- the LoRA adapters, the head and the
    thresholds -- in bf16 under ``skemo/data/pretrained/goemotions``
    (:func:`skemo.hub.package_pretrained`); ``--from-bundle`` packages the

@@ -314,7 +314,9 @@ def prediction_table(texts, Y, names, seed, n_params, peaks, predictors):
         "batch_size": SETTINGS["batch_size"], "rounds": 3,
         "auto_precision": resolved_precision("auto", "cpu"), "load_average": load_average(),
         "texts_per_s": {PREDICTOR_KEYS[name]: rate for name, _, rate in rows
-                        if not isinstance(rate, str)}})
+                        if not isinstance(rate, str)},
+        "ratio_to_pipeline": {PREDICTOR_KEYS[name]: round(rate / pipeline_rate, 2)
+                              for name, _, rate in rows if not isinstance(rate, str)}})
     print(f"## (b) prediction throughput, {len(texts)} texts, batch size "
           f"{SETTINGS['batch_size']} (load average {load_average()})\n")
     print("| predictor | texts/s | / pipeline | MFU |\n|---|---|---|---|")

@@ -226,10 +226,9 @@ class EmotionClassifierBase(RegisteredMethod, PredictionMixin, ExplanationHooksM
         with int8 weights (CPU only; built at the first prediction after the
         weights change; a fit in ``"int8"`` trains as ``"auto"``; it runs
         each text alone, so a text's probabilities do not depend on the texts
-        predicted with it). ``"auto"`` is bf16 on GPUs;
-        on CPUs it trains in fp32 and predicts with the int8 encoder, as
-        ``"int8"`` (in fp32, with a warning, where the encoder cannot be
-        exported); :doc:`/user_guide/gpu` gives the measurements behind this.
+        predicted with it). ``"auto"`` is bf16 on GPUs and fp32 on CPUs,
+        where fp32 predicted faster than the int8 encoder; :doc:`/user_guide/gpu`
+        gives the measurements behind this.
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, the validation split and batch
         order: equal seeds give equal models (bit-identical predictions) on

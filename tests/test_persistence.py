@@ -222,11 +222,12 @@ def test_the_resolved_precision_is_saved(multilabel_data, tmp_path, monkeypatch)
     est.fit(X, Y).save(tmp_path / "m")
     saved_precision = json.loads((tmp_path / "m" / "skemo.json").read_text())["params"][
         "precision"]
-    assert saved_precision == resolved_precision("auto", "cpu") == "int8"
+    assert saved_precision == resolved_precision("auto", "cpu") == "fp32"
     expected = est.predict_proba(X)
-    # a machine where "auto" means float32
-    monkeypatch.setattr(_precision, "quantizes", lambda precision, device: precision == "int8")
-    assert resolved_precision("auto", "cpu") == "fp32"
+    # a machine where "auto" would mean int8
+    monkeypatch.setattr(_precision, "quantizes",
+                        lambda precision, device: precision in ("auto", "int8"))
+    assert resolved_precision("auto", "cpu") == "int8"
     loaded = skemo.load(tmp_path / "m")
     assert loaded.precision == saved_precision
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)

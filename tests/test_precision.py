@@ -28,7 +28,7 @@ def test_device_auto_follows_cuda_availability():
 @pytest.mark.parametrize("precision, dtype", [
     ("fp32", None),
     ("bf16", torch.bfloat16),
-    # "int8" trains as "auto"; both predict with an int8 encoder and fp32 elsewhere
+    # "int8" trains as "auto" (fp32 on a CPU) and predicts with an int8 encoder
     ("int8", None),
     ("auto", None),
 ])
@@ -38,7 +38,7 @@ def test_cpu_autocast_types(precision, dtype):
 
 def test_which_precisions_quantise_and_what_is_refused():
     assert [quantizes(p, "cpu") for p in ("auto", "int8", "fp32", "bf16")] == [
-        True, True, False, False]
+        False, True, False, False]
     assert not quantizes("auto", "cuda")
     with pytest.raises(ValueError, match="int8.*CPU; use 'bf16' on CUDA"):
         quantizes("int8", "cuda")
@@ -109,14 +109,17 @@ def test_int8_prediction_runs_the_onnxruntime_encoder_and_stays_close_to_fp32(
     np.testing.assert_array_equal(again, int8)
 
 
-def test_auto_prediction_on_cpu_is_as_documented(fp32_model, multilabel_data):
+def test_auto_prediction_on_cpu_is_as_documented(fp32_model, multilabel_data, monkeypatch):
     X, _, _ = multilabel_data
-    reference = fp32_model.set_params(precision="int8").predict_proba(X)
+    exports = []
+    monkeypatch.setattr(_onnx, "int8_encoder", lambda *args: exports.append(1))
+    with torch.no_grad():
+        fp32_model.module_.head.weight.add_(0)  # a new weights version: no cached copy
     auto = fp32_model.set_params(precision="auto").predict_proba(X)
     fp32 = fp32_model.set_params(precision="fp32").predict_proba(X)
-    np.testing.assert_array_equal(auto, reference)
-    assert not np.array_equal(auto, fp32)
-    assert ("on CPUs it trains in fp32 and predicts with the int8 encoder"
+    np.testing.assert_array_equal(auto, fp32)
+    assert exports == []                                  # no int8 encoder built
+    assert ('``"auto"`` is bf16 on GPUs and fp32 on CPUs'
             in " ".join(FineTunedEmotionClassifier.__doc__.split()))
 
 
@@ -135,25 +138,6 @@ def test_an_encoder_onnx_cannot_export_fails_int8_prediction_clearly(
             fp32_model.set_params(precision="int8").predict_proba(X)
     finally:
         fp32_model.set_params(precision="fp32")
-
-
-def test_auto_predicts_in_float32_with_a_warning_where_the_encoder_does_not_export(
-        fp32_model, multilabel_data, monkeypatch):
-    X, _, _ = multilabel_data
-
-    def refuse(encoder, tokenizer):
-        raise RuntimeError("unsupported operator aten::frobnicate")
-
-    fp32 = fp32_model.set_params(precision="fp32").predict_proba(X)
-    monkeypatch.setattr(_onnx, "int8_encoder", refuse)
-    with torch.no_grad():
-        fp32_model.module_.head.weight.add_(0)  # a new weights version: no cached copy
-    try:
-        with pytest.warns(UserWarning, match="'auto' predicts in float32.*aten::frobnicate"):
-            auto = fp32_model.set_params(precision="auto").predict_proba(X)
-    finally:
-        fp32_model.set_params(precision="fp32")
-    np.testing.assert_array_equal(auto, fp32)
 
 
 def test_int8_and_auto_fits_train_in_fp32_on_cpu(multilabel_data):
@@ -177,11 +161,11 @@ def test_thresholds_are_tuned_on_float32_probabilities_where_prediction_is_int8(
     real = _onnx.int8_encoder
     monkeypatch.setattr(_onnx, "int8_encoder",
                         lambda *args: exports.append(1) or real(*args))
-    auto = FineTunedEmotionClassifier(**tiny_params(**params, precision="auto")).fit(X, Y)
-    assert exports == [] and auto.precision == "auto"   # no int8 pass in fit
-    np.testing.assert_array_equal(auto.thresholds_, fp32.thresholds_)
-    valid = [X[i] for i in auto.validation_indices_]
-    assert not np.array_equal(auto.predict_proba(valid), fp32.predict_proba(valid))
+    int8 = FineTunedEmotionClassifier(**tiny_params(**params, precision="int8")).fit(X, Y)
+    assert exports == [] and int8.precision == "int8"   # no int8 pass in fit
+    np.testing.assert_array_equal(int8.thresholds_, fp32.thresholds_)
+    valid = [X[i] for i in int8.validation_indices_]
+    assert not np.array_equal(int8.predict_proba(valid), fp32.predict_proba(valid))
     assert exports == [1]                                # prediction itself is int8
     assert tuning_precision("int8", "cpu") == "fp32"
     assert tuning_precision("bf16", "cpu") == "bf16"
@@ -245,8 +229,9 @@ def test_int8_prediction_of_a_label_text_model_keeps_its_per_label_offsets(multi
     np.testing.assert_allclose(int8, fp32, atol=0.01)  # the mean offset was 0.12 away
 
 
-def test_int8_scores_of_a_text_do_not_depend_on_its_batch_or_the_thread_count(
-        fp32_model, multilabel_data):
+@pytest.mark.parametrize("precision", ["auto", "int8"])
+def test_scores_of_a_text_do_not_depend_on_its_batch_or_the_thread_count(
+        fp32_model, multilabel_data, precision):
     import copy
 
     X, _, _ = multilabel_data
@@ -254,7 +239,7 @@ def test_int8_scores_of_a_text_do_not_depend_on_its_batch_or_the_thread_count(
     # 64 texts of mixed lengths, one of them long: with activations quantised per
     # batch, its large activations would coarsen the scale of every text beside it
     others = list(X[8:70]) + [" ".join(X[70:90])]
-    est = fp32_model.set_params(precision="auto", batch_size=64)
+    est = fp32_model.set_params(precision=precision, batch_size=64)
     threads = torch.get_num_threads()
     try:
         alone = np.stack([est.predict_proba([text])[0] for text in probes])

@@ -10,7 +10,6 @@ returns without changing ``module_``. The rules behind each precision are in
 """
 
 import contextlib
-import warnings
 
 import torch
 from sklearn.utils import check_random_state
@@ -94,8 +93,7 @@ class DeviceMixin:
         The int8 copy where ``precision`` quantises and the encoder is not
         frozen: built at the first prediction after the weights change, then
         cached (:func:`skemo.utils._precision.int8_copy`). Where the encoder
-        cannot be exported, ``"auto"`` predicts with ``module_`` (with a
-        warning) and ``"int8"`` raises.
+        cannot be exported, ``"int8"`` raises.
 
         Parameters
         ----------
@@ -117,14 +115,9 @@ class DeviceMixin:
         try:
             return int8_copy(self.module_, self.tokenizer_)
         except Exception as error:  # torch.onnx or the quantiser refusing this encoder
-            if precision != "auto":
-                raise ValueError(f"precision='int8' could not export this encoder to "
-                                 f"onnxruntime ({error}); predict in 'bf16' or 'fp32'."
-                                 ) from error
-            warnings.warn(f"precision='auto' predicts in float32: this encoder could not "
-                          f"be exported to onnxruntime for int8 ({error}).", UserWarning,
-                          stacklevel=4)
-            return self.module_
+            raise ValueError(f"precision='int8' could not export this encoder to "
+                             f"onnxruntime ({error}); predict in 'bf16' or 'fp32'."
+                             ) from error
 
     def __setstate__(self, state):
         # A pickled estimator keeps the device it asks for (``device``) apart

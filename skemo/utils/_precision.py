@@ -12,20 +12,22 @@ precision      training passes                    prediction passes
 ``"fp16"``     float16 autocast (CUDA only)       float16 autocast (CUDA only)
 ``"int8"``     as ``"auto"``                      int8 encoder on onnxruntime, float32
                                                   heads (CPU only)
-``"auto"``     CUDA: bf16 (fp16 without bf16);    CUDA: as in training; CPU: as
-               CPU: float32                       ``"int8"``
+``"auto"``     CUDA: bf16 (fp16 without bf16);    CUDA: as in training; CPU: float32
+               CPU: float32
 =============  =================================  ======================================
 
 Why ``"auto"`` is so on a CPU (the speed and precision-cost tables of
 ``benchmarks/RESULTS.md``, rendered from ``benchmarks/results/``): bf16
 training measured under the 1.5x over float32 that would pay for its rounding,
-so training stays float32. For prediction the default is the fastest choice
-that costs at most 0.005 tuned macro-F1 on the full-data GoEmotions and
-SemEval models: the int8 encoder, with one weight scale per output channel,
-with thresholds tuned on float32 probabilities, as fit tunes them (see
-``tuning_precision``).
+so training stays float32. Prediction stays float32 too: a text's scores must
+not depend on the texts predicted with it, and of the precisions that keep to
+that (float32, and the int8 encoder run text by text), float32 predicted the
+most texts per second on both CPUs measured, one with and one without VNNI
+int8 instructions. bf16 was faster where the CPU has AMX, but its rounding
+moves a text's scores with its batch (``benchmarks/RESULTS.md``, speed and
+batch-independence tables).
 
-``precision="int8"`` (and ``"auto"`` on a CPU) exports the encoder to ONNX with
+``precision="int8"`` exports the encoder to ONNX with
 int8 weights (onnxruntime's dynamic quantiser; torch.ao's int8 linears, with
 7-bit activations on x86, cost more on SemEval and are slower), at the first
 prediction after the weights change (about 2 s for MiniLM), and caches it with
@@ -73,17 +75,17 @@ def _is_cuda(device):
 def quantizes(precision, device):
     """Whether prediction in ``precision`` on ``device`` runs the int8 encoder.
 
-    ``"int8"`` does (on a CPU only), and so does ``"auto"`` on a CPU.
+    Only ``"int8"`` does, on a CPU only (``"auto"`` predicts in float32 on a CPU).
 
     Examples
     --------
     >>> from skemo.utils._precision import quantizes
     >>> quantizes("int8", "cpu"), quantizes("auto", "cpu"), quantizes("fp32", "cpu")
-    (True, True, False)
+    (True, False, False)
     """
     if precision == "int8" and _is_cuda(device):
         raise ValueError("precision='int8' quantises for the CPU; use 'bf16' on CUDA.")
-    return precision == "int8" or (precision == "auto" and not _is_cuda(device))
+    return precision == "int8"
 
 
 def tuning_precision(precision, device):
@@ -97,7 +99,7 @@ def tuning_precision(precision, device):
     on onnxruntime, the CPU prediction default").
 
     >>> from skemo.utils._precision import tuning_precision
-    >>> tuning_precision("auto", "cpu"), tuning_precision("bf16", "cpu")
+    >>> tuning_precision("int8", "cpu"), tuning_precision("bf16", "cpu")
     ('fp32', 'bf16')
     """
     return "fp32" if quantizes(precision, device) else precision
