@@ -527,11 +527,13 @@ def serve_load_rows():
     rows = []
     for r in records:
         m = r["metrics"]
-        rows.append([r["model"], f"{r['clients']}", f"{r['requests_answered']:,}",
+        # before the precision was recorded, the CPU default ran the int8 encoder
+        precision = r.get("precision", "int8, text by text")
+        rows.append([r["model"], precision, f"{r['clients']}", f"{r['requests_answered']:,}",
                      f"{m['p50_ms']:.0f} ms", f"{m['p99_ms']:.0f} ms",
                      f"{m['requests_per_s']:.1f}", f"{m['errors']}", f"{m['mismatches']}",
                      f"{r['device']}{', cores shared' if r['cores_shared'] else ''}"])
-    header = ["model", "clients", "requests", "p50", "p99", "requests/s", "errors",
+    header = ["model", "precision", "clients", "requests", "p50", "p99", "requests/s", "errors",
               "answers unlike offline predict", "CPU"]
     note = ("benchmarks/serve_load.py: skemo serve on loopback (batches of up to 32 texts, "
             "5 ms wait), one text per request, each answer compared with skemo predict's "

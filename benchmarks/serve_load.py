@@ -42,6 +42,7 @@ from _records import append
 
 from skemo.cli import load_model
 from skemo.datasets import load_goemotions_sample
+from skemo.persistence import resolved_precision
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -161,6 +162,7 @@ def main():
     start = time.perf_counter()
     answers = offline_answers(est, texts)
     offline_s = time.perf_counter() - start
+    precision = resolved_precision(est.precision, est.device_)
     payloads = [json.dumps({"texts": group}).encode() for group in groups]
     expected = [{"predictions": [answers[text] for text in group]} for group in groups]
     del est
@@ -190,6 +192,7 @@ def main():
     ms = np.array(latencies) * 1000
     record = {
         "benchmark": "serve_load", "model": args.model, "clients": args.clients,
+        "precision": precision,
         "requests": args.requests, "requests_answered": done,
         "texts_per_request": k, "distinct_texts": len(texts),
         "server": {"max_batch_size": args.max_batch_size, "max_wait_ms": args.max_wait_ms,
