@@ -122,7 +122,7 @@ def learning_curve_rows():
                             "the methods table's finetuned row (thresholds tuned on dev)",
                             "--" if np.isnan(reference) else f"{reference:.3f}",
                             "not measured" if drop is None else
-                            "**met**" if drop <= 0.005 else f"missed: {drop:.3f} lower"])
+                            "**met**" if drop <= 0.005 else f"missed: {drop:.4f} lower"])
     if targets:
         tables.append(("Targets: skemo at its defaults against each baseline (means over seeds)",
                        ["data", "n", "skemo", "macro-F1", "baseline", "macro-F1", "status"],
@@ -699,7 +699,7 @@ def conformal_rows():
             rows.append([title, f"{alpha:g}", f"{target} ≥ {1 - alpha:.2f}",
                          f"{r['metrics']['coverage']:.4f}",
                          f"{r['metrics']['mean_set_size']:.2f}",
-                         f"{r['n_calibration']:,} / {r['n_test']:,}", r["model"]])
+                         f"{r['n_calibration']:,} / {r['n_test']:,}", Path(r["model"]).name])
     header = ["dataset", "alpha", "guarantee", "measured on test", "mean set size",
               "calibration / test texts", "model"]
     devices = sorted({r["device"] for r in records})
