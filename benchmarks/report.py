@@ -412,6 +412,8 @@ PREDICTORS = {"transformers_pipeline": "transformers pipeline (fp32 defaults)",
               "sentence_transformers_onnx_int8": "sentence-transformers, ONNX backend, int8"}
 
 
+#: From this record date on, ``precision="auto"`` predicted in fp32 on CPUs.
+AUTO_FP32_SINCE = "2026-12-07T19:30"
 #: From this record date on, ``precision="int8"`` ran each text alone (before, it
 #: quantised whole batches together, so a text's scores depended on its batch).
 INT8_TEXT_BY_TEXT_SINCE = "2026-12-07T16:43"
@@ -519,7 +521,10 @@ def batch_independence_rows():
     rows = []
     for precision, r in latest.items():
         m = r["metrics"]
-        rows.append([precision, f"{m['max_abs_difference']:.2g}",
+        # "auto" on a CPU ran the int8 encoder text by text until it became fp32
+        label = ("auto (then int8, text by text)" if precision == "auto"
+                 and r["date"] < AUTO_FP32_SINCE else precision)
+        rows.append([label, f"{m['max_abs_difference']:.2g}",
                      f"{m['flipped_decisions']} of {m['decisions']}",
                      f"{m['macro_f1_tuned']:.4f}" if "macro_f1_tuned" in m else "--"])
     header = ["prediction precision", "largest difference in probability",
