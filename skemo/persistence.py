@@ -176,8 +176,8 @@ def recover_directory(path):
     ['model']
     """
     path = Path(path)
-    if not path.parent.is_dir():
-        return
+    if not path.parent.is_dir() or not _siblings(path, "old"):
+        return  # nothing moved aside to put back (nor a lock file to leave behind)
     with _locked(path):
         _recover(path)
 

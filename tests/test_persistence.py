@@ -179,6 +179,15 @@ def test_concurrent_writers_take_turns(saved, tmp_path):
                                   est.predict_proba(X[:4]))
 
 
+def test_looking_for_a_save_that_is_not_there_writes_nothing(tmp_path):
+    from skemo.ensemble import is_ensemble_save
+
+    with pytest.raises(ValueError, match="is not a saved skemo estimator"):
+        skemo.load(tmp_path / "missing")
+    assert not is_ensemble_save(tmp_path / "missing")
+    assert list(tmp_path.iterdir()) == []   # no lock file beside a path that was only read
+
+
 def dead_pid():
     import subprocess
     import sys
