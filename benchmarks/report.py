@@ -431,9 +431,9 @@ def predictor_rates(record):
     what it ran: "auto" where it meant int8 joins the int8 rows, and int8 rows are split
     by whether whole batches were quantised together or each text ran alone."""
     alone = record["date"] >= INT8_TEXT_BY_TEXT_SINCE
+    meant = record.get("auto_precision", "int8")
     rates = {}
     for key, rate in record["texts_per_s"].items():
-        meant = record.get("auto_precision", "int8")
         if key == "skemo_auto" and meant != DEFAULT_CPU_PRECISION:
             if meant == "int8" and not alone:
                 key = "skemo_auto_int8_batched"

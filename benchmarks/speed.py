@@ -330,8 +330,9 @@ def prediction_table(texts, Y, names, seed, n_params, peaks, predictors):
         print(f"| {name} | {rate:.1f} | {rate / pipeline_rate:.2f} | {used and f'{used:.1%}'} |")
     auto = next((rate for name, _, rate in rows if name.endswith("precision='auto'")), None)
     if auto is not None:
-        print(f"\nskemo defaults (precision='auto': the int8 encoder on CPUs) / "
-              f"pipeline defaults (fp32): **{auto / pipeline_rate:.2f}x** (goal >= 4x)\n")
+        print(f"\nskemo defaults (precision='auto': {resolved_precision('auto', 'cpu')} on "
+              f"CPUs) / pipeline defaults (fp32): **{auto / pipeline_rate:.2f}x** "
+              f"(goal >= 4x)\n")
 
 
 def quality_table(models, precisions):
