@@ -44,7 +44,7 @@ def main():
                         metavar="DATASET=MODEL",
                         help="a saved model (directory, Hub id or bundled name) per dataset")
     parser.add_argument("--alphas", nargs="+", type=float, default=[0.1, 0.2])
-    parser.add_argument("--random-splits", type=int, default=100,
+    parser.add_argument("--random-splits", type=int, default=30,
                         help="random calibration/test splits of dev and test pooled")
     parser.add_argument("--seed", type=int, default=0, help="seeds the random splits")
     parser.add_argument("--limit", type=int, default=None,
