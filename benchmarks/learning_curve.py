@@ -99,7 +99,7 @@ def fit_logreg(X, y, embed):
 
 
 def fit_setfit(X, y, seed):
-    """SetFit at its defaults on the same MiniLM body."""
+    """SetFit at its defaults on the same MiniLM body: predict, predict_proba, its steps."""
     from datasets import Dataset
     from setfit import SetFitModel, Trainer, TrainingArguments
 
@@ -110,11 +110,12 @@ def fit_setfit(X, y, seed):
     labels = [list(map(int, row)) for row in y] if multilabel else [int(v) for v in y]
     args = TrainingArguments(output_dir=tempfile.mkdtemp(), seed=seed, report_to="none",
                              show_progress_bar=False)
-    Trainer(model=model, args=args,
-            train_dataset=Dataset.from_dict({"text": X, "label": labels})).train()
+    trainer = Trainer(model=model, args=args,
+                      train_dataset=Dataset.from_dict({"text": X, "label": labels}))
+    trainer.train()
     return (lambda texts: np.asarray(model.predict(list(texts)))), (
         lambda texts: np.asarray(model.predict_proba(list(texts)))
-        if not multilabel else None)
+        if not multilabel else None), trainer.st_trainer.state.global_step
 
 
 def fit_skemo(key, X, y, seed, names, params):
@@ -164,7 +165,8 @@ def run(dataset, size, seed, learner, args, cache):
             cache["embed"] = Embeddings()
         predict, predict_proba = fit_logreg(X, y, cache["embed"])
     elif learner == "setfit":
-        predict, predict_proba = fit_setfit(X, y, seed)
+        predict, predict_proba, steps = fit_setfit(X, y, seed)
+        extra = {"steps": steps}
     else:
         est = fit_skemo(learner, X, y, seed, names, params)
         extra = {"epochs": len(est.history_), "warnings": est.fit_warnings_}
