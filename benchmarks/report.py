@@ -56,6 +56,15 @@ def learner_name(record):
     return record["learner"] + "".join(f" {k}={v}" for k, v in sorted(params.items()))
 
 
+def setfit_cost(runs):
+    """SetFit's fit time (median over seeds) and steps, to read beside its score."""
+    seconds = np.median([r["fit_seconds"] for r in runs])
+    steps = [r["steps"] for r in runs if "steps" in r]
+    shared = any(r["cores_shared"] for r in runs)
+    return (f"; fit {seconds:,.0f} s" + (f", {int(np.median(steps)):,} steps" if steps else "")
+            + (", cores shared" if shared else ""))
+
+
 def learning_curve_rows():
     """Per dataset: learners' mean macro-F1 at each n, the best skemo setting, and a
     table of the targets (the default fine-tuned estimator against each baseline)."""
@@ -83,7 +92,8 @@ def learning_curve_rows():
             cells, worst = [], 0.0
             for size in sizes:
                 runs = by_key.get((dataset, learner, size), [])
-                cells.append(cell([r["metrics"]["macro_f1"] for r in runs]))
+                cells.append(cell([r["metrics"]["macro_f1"] for r in runs])
+                             + (setfit_cost(runs) if learner == "setfit" and runs else ""))
                 worst = max([worst] + [r["metrics"]["max_rate_over_prevalence"] for r in runs])
             rows.append([learner, *cells, f"{worst:.1f}"])
         best = []
@@ -125,22 +135,6 @@ def learning_curve_rows():
                             "--" if np.isnan(reference) else f"{reference:.3f}",
                             "not measured" if drop is None else
                             "**met**" if drop <= 0.005 else f"missed: {drop:.4f} lower"])
-    times = []
-    for dataset in DATASET_NAMES:
-        for learner in sorted({k[1] for k in by_key if k[0] == dataset},
-                              key=lambda name: (name in BASELINE_LEARNERS, name)):
-            cells = []
-            for size in SIZE_ORDER:
-                runs = by_key.get((dataset, learner, size), [])
-                text = (f"{np.median([r['fit_seconds'] for r in runs]):,.0f}"
-                        + ("*" if any(r["cores_shared"] for r in runs) else "")) if runs else "--"
-                steps = [r["steps"] for r in runs if "steps" in r]
-                cells.append(text + (f" ({int(np.median(steps)):,} steps)" if steps else ""))
-            times.append([DATASET_NAMES[dataset].split(" (")[0], learner, *cells])
-    if times:
-        tables.append(("Fit seconds, median over seeds (* the cores were shared with other "
-                       "jobs in at least one run)",
-                       ["data", "learner", *[f"n = {s}" for s in SIZE_ORDER]], times))
     if targets:
         tables.append(("Targets: skemo at its defaults against each baseline (means over seeds)",
                        ["data", "n", "skemo", "macro-F1", "baseline", "macro-F1", "status"],
