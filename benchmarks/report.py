@@ -744,7 +744,7 @@ def ensemble_rows():
     tables = []
     for dataset, title in DATASET_NAMES.items():
         runs = [r for r in records if r["dataset"] == dataset]
-        if not runs:
+        if not runs and dataset not in ENSEMBLE_TARGETS:
             continue
         latest = {(r["learner"], r["seed"]): r for r in runs}
         learners = list(dict.fromkeys(r["learner"] for r in runs))
@@ -758,9 +758,10 @@ def ensemble_rows():
                          *[cell([r["metrics"][k] for r in seeds]) for k in metrics],
                          f"{np.mean([r['predict_seconds'] for r in seeds]):.1f}",
                          str(len(seeds))])
-        header = ["learner", *[ENSEMBLE_METRICS[k] for k in metrics],
-                  f"predict_proba s ({runs[-1]['n_test']:,} test texts)", "seeds"]
-        tables.append((f"{title}: members, ensembles, distilled", header, rows))
+        if rows:
+            header = ["learner", *[ENSEMBLE_METRICS[k] for k in metrics],
+                      f"predict_proba s ({runs[-1]['n_test']:,} test texts)", "seeds"]
+            tables.append((f"{title}: members, ensembles, distilled", header, rows))
         target_rows = []
         for learner, key, goal, name in ENSEMBLE_TARGETS.get(dataset, ()):
             if learner in means and key in means[learner]:
