@@ -56,6 +56,14 @@ def learner_name(record):
     return record["learner"] + "".join(f" {k}={v}" for k, v in sorted(params.items()))
 
 
+def learning_curve_records():
+    """The latest learning-curve record of each (dataset, learner and its parameters,
+    size, seed): a rerun, after a default changed, replaces the earlier one."""
+    latest = {(r["dataset"], learner_name(r), r["size"], r["seed"]): r
+              for r in read("learning_curve")}
+    return list(latest.values())
+
+
 def setfit_cost(runs):
     """SetFit's fit time (median over seeds) and steps, to read beside its score."""
     seconds = np.median([r["fit_seconds"] for r in runs])
@@ -68,7 +76,7 @@ def setfit_cost(runs):
 def learning_curve_rows():
     """Per dataset: learners' mean macro-F1 at each n, the best skemo setting, and a
     table of the targets (the default fine-tuned estimator against each baseline)."""
-    records = read("learning_curve")
+    records = learning_curve_records()
     by_key = defaultdict(list)
     devices, shared = set(), False
     for r in records:
@@ -635,7 +643,7 @@ def choosing_rows():
                      f"test macro-F1 {auto['macro_f1_tuned']:.4f}, micro-F1 "
                      f"{auto['micro_f1_at_05']:.4f} at 0.5 (:ref:`bundled-model`)"])
     curve = defaultdict(list)
-    for r in read("learning_curve"):
+    for r in learning_curve_records():
         if r["size"] == "100" and not r.get("params"):
             curve[(r["dataset"], r["learner"])].append(r["metrics"]["macro_f1"])
     if curve[("semeval2018_ec", "similarity")] and curve[("semeval2018_ec", "finetuned")]:
@@ -876,7 +884,7 @@ def learning_curve_plot(path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    records = read("learning_curve")
+    records = learning_curve_records()
     learners = sorted({learner_name(r) for r in records})
     colours = dict(zip(learners, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
     fig, axes = plt.subplots(1, len(DATASET_NAMES), figsize=(12, 3.6))

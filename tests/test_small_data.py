@@ -36,6 +36,41 @@ def test_auto_epochs_reach_the_step_budget(n_texts, epochs):
     assert est.n_epochs_ == epochs
 
 
+@pytest.mark.parametrize("n_texts, lr", [
+    (300, 1e-4),     # 270 training texts: 9 steps an epoch, 27 in 3 epochs
+    (3520, 1e-4),    # 3168: 99 steps an epoch, 297 in 3 epochs, short of 300
+    (3530, 5e-5),    # 3177: 100 steps an epoch, 300 in 3 epochs
+    (40000, 5e-5),
+])
+def test_auto_lr_is_larger_where_the_step_budget_sets_the_epochs(n_texts, lr):
+    est, _ = planned(n_texts, lr="auto")
+    assert est.lr_ == lr
+
+
+def test_an_explicit_lr_is_kept():
+    est, _ = planned(300, lr=3e-5)
+    assert est.lr_ == 3e-5
+
+
+def test_optimiser_groups_take_the_planned_lr_and_set_params_rebuilds_them(multilabel_data):
+    X, Y, names = multilabel_data
+    est = FineTunedEmotionClassifier(**tiny_params(max_epochs=1, lr="auto", head_lr=1e-3,
+                                                   validation_fraction=None),
+                                     label_names=names).fit(X, Y)
+
+    def peak_rates():  # encoder groups first, then the new parameters' groups
+        return sorted({g.get("initial_lr", g["lr"]) for g in est.optimizer_.param_groups
+                       if g["lr"] != training.CALIBRATION_LR})
+
+    assert est.lr_ == 1e-4 and peak_rates() == [1e-4, 1e-3]
+    est.set_params(lr=3e-5)
+    assert est.lr == 3e-5 and peak_rates() == [3e-5, 1e-3]
+    est.set_params(lr="auto")
+    assert peak_rates() == [1e-4, 1e-3]
+    est.partial_fit(X, Y)  # the rebuilt optimiser trains
+    assert np.isfinite(est.history_[-1, "train_loss"])
+
+
 def test_an_explicit_max_epochs_is_kept():
     est, _ = planned(100, max_epochs=2)
     assert est.n_epochs_ == 2

@@ -55,6 +55,11 @@ AUTO_MIN_EPOCHS = 3
 AUTO_MAX_EPOCHS = 100
 #: A validation split of fewer texts selects no epoch (too noisy to pick from).
 MIN_SELECTION_TEXTS = 100
+#: ``lr="auto"``: the encoder's peak learning rate where 3 epochs reach
+#: :data:`AUTO_MIN_STEPS` steps...
+AUTO_LR = 5e-5
+#: ... and where the step budget sets the epochs (small data).
+AUTO_SMALL_DATA_LR = 1e-4
 
 
 class TrainingMixin:
@@ -130,7 +135,8 @@ class TrainingMixin:
         return self
 
     def _plan_epochs(self, n_texts):
-        """Set ``n_epochs_`` (``max_epochs``, or the ``"auto"`` budget) and ``selects_epoch_``.
+        """Set ``n_epochs_`` and ``lr_`` (the parameters, or their ``"auto"`` values)
+        and ``selects_epoch_``.
 
         ``selects_epoch_`` is False where the validation split is too small
         to pick an epoch from (fewer than :data:`MIN_SELECTION_TEXTS` texts):
@@ -139,12 +145,17 @@ class TrainingMixin:
         fraction = self.validation_fraction
         n_valid = math.ceil(fraction * n_texts) if fraction else 0
         self.selects_epoch_ = n_valid >= MIN_SELECTION_TEXTS
+        steps = max(1, math.ceil((n_texts - n_valid) / self.batch_size))
+        budget_sets_epochs = AUTO_MIN_STEPS > AUTO_MIN_EPOCHS * steps
         if self.max_epochs != "auto":
             self.n_epochs_ = self.max_epochs
         else:
-            steps = max(1, math.ceil((n_texts - n_valid) / self.batch_size))
             self.n_epochs_ = min(AUTO_MAX_EPOCHS,
                                  max(AUTO_MIN_EPOCHS, math.ceil(AUTO_MIN_STEPS / steps)))
+        if self.lr != "auto":
+            self.lr_ = self.lr
+        else:
+            self.lr_ = AUTO_SMALL_DATA_LR if budget_sets_epochs else AUTO_LR
         if n_valid and not self.selects_epoch_ and self.n_epochs_ > 1:
             warn_once_per_message(  # once, not once per fold of a cross-validation
                 f"{type(self).__name__}: the validation split holds {n_valid} texts, too "
@@ -248,7 +259,7 @@ class TrainingMixin:
         encoder = {id(p) for p in self.module_.encoder.parameters()}
         params = [p for _, p in self.get_all_learnable_params() if p.requires_grad]
         kwargs = self.get_params_for("optimizer")
-        lr = kwargs.setdefault("lr", self.lr)
+        lr = kwargs.setdefault("lr", self._encoder_lr())
         decay = kwargs.pop("weight_decay", self.weight_decay)
         head_lr = lr if self.head_lr is None else self.head_lr
         adam = isinstance(self.optimizer, type) and issubclass(
@@ -268,6 +279,27 @@ class TrainingMixin:
         self.optimizer_ = self.optimizer([g for g in groups if g["params"]], **kwargs)
         self.grad_scaler_ = self._make_grad_scaler()
         return self
+
+    def set_params(self, **params):
+        """Set parameters; ``lr`` on an initialised estimator rebuilds its optimiser.
+
+        skorch would write a new ``lr`` into every parameter group, the heads'
+        (``head_lr``) and the calibration scalars' included; skemo's groups
+        keep their own rates, so the optimiser is built afresh instead (its
+        moment estimates start again at the next ``partial_fit``).
+        """
+        if "lr" not in params or not self.initialized_:
+            return super().set_params(**params)
+        self.lr = params.pop("lr")
+        super().set_params(**params)
+        self.initialize_optimizer()
+        return self
+
+    def _encoder_lr(self):
+        """``lr``, or the value a fit planned for ``"auto"`` (:data:`AUTO_LR` before one)."""
+        if self.lr != "auto":
+            return self.lr
+        return getattr(self, "lr_", AUTO_LR)
 
     def _make_grad_scaler(self):
         """A gradient scaler for fp16 training (on CUDA), else None.
