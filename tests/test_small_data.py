@@ -58,7 +58,7 @@ def test_optimiser_groups_take_the_planned_lr_and_set_params_rebuilds_them(multi
                                                    validation_fraction=None),
                                      label_names=names).fit(X, Y)
 
-    def peak_rates():  # encoder groups first, then the new parameters' groups
+    def peak_rates():  # the distinct peak rates, the calibration scalars' aside
         return sorted({g.get("initial_lr", g["lr"]) for g in est.optimizer_.param_groups
                        if g["lr"] != training.CALIBRATION_LR})
 

@@ -146,16 +146,15 @@ class TrainingMixin:
         n_valid = math.ceil(fraction * n_texts) if fraction else 0
         self.selects_epoch_ = n_valid >= MIN_SELECTION_TEXTS
         steps = max(1, math.ceil((n_texts - n_valid) / self.batch_size))
-        budget_sets_epochs = AUTO_MIN_STEPS > AUTO_MIN_EPOCHS * steps
+        budget_epochs = math.ceil(AUTO_MIN_STEPS / steps)
         if self.max_epochs != "auto":
             self.n_epochs_ = self.max_epochs
         else:
-            self.n_epochs_ = min(AUTO_MAX_EPOCHS,
-                                 max(AUTO_MIN_EPOCHS, math.ceil(AUTO_MIN_STEPS / steps)))
+            self.n_epochs_ = min(AUTO_MAX_EPOCHS, max(AUTO_MIN_EPOCHS, budget_epochs))
         if self.lr != "auto":
             self.lr_ = self.lr
-        else:
-            self.lr_ = AUTO_SMALL_DATA_LR if budget_sets_epochs else AUTO_LR
+        else:  # the budget, not the 3-epoch floor, sets the epochs: small data
+            self.lr_ = AUTO_SMALL_DATA_LR if budget_epochs > AUTO_MIN_EPOCHS else AUTO_LR
         if n_valid and not self.selects_epoch_ and self.n_epochs_ > 1:
             warn_once_per_message(  # once, not once per fold of a cross-validation
                 f"{type(self).__name__}: the validation split holds {n_valid} texts, too "
